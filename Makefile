@@ -1,0 +1,81 @@
+# sweep - build, test, data, benchmarks. Plain make; libraries via pkg-config.
+#
+#   make            build ./sweep (installs missing Debian packages when root)
+#   make test       unit + end-to-end tests on generated data (a few minutes at most)
+#   make test-full  also the slow tests on real MNIST (needs `make data`)
+#   make data       real MNIST into data/mnist/, SHA-256 verified
+#   make bench      speed figures (a benchmark, not a test)
+
+CC      ?= gcc
+CFLAGS  ?= -O3 -march=native -g
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -D_DEFAULT_SOURCE -D_GNU_SOURCE
+PKGS    := yaml-0.1 sqlite3 zlib openblas
+DEB_PKGS := libyaml-dev libsqlite3-dev zlib1g-dev check libsubunit-dev libopenblas-dev \
+            pkg-config gnuplot-nox sqlite3
+
+# Recursively expanded on purpose: pkg-config runs when a recipe needs the
+# flags, i.e. after the deps-check prerequisite had a chance to install them.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+BUILD   := build
+SRCS    := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
+TSRCS   := $(wildcard tests/test_*.c) tests/check_main.c
+TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
+
+.PHONY: all deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
+
+all: sweep
+
+deps:
+	@scripts/deps.sh install $(DEB_PKGS)
+
+deps-check:
+	@scripts/deps.sh check $(DEB_PKGS)
+
+$(BUILD)/%.o: src/%.c | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+
+sweep: $(OBJS) $(BUILD)/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/check_sweep: $(OBJS) $(TOBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LDFLAGS)
+
+# Unit suites in one Check runner (its last line is the summary), then the
+# end-to-end tests that run ./sweep on generated data.
+test: test-unit test-e2e
+
+test-unit: $(BUILD)/check_sweep
+	CK_DEFAULT_TIMEOUT=120 $(BUILD)/check_sweep
+
+test-e2e: sweep
+	tests/e2e.sh
+
+test-full: test data
+	tests/e2e_mnist.sh
+
+data:
+	@scripts/fetch-data.sh mnist data/mnist
+
+data-fashion:
+	@scripts/fetch-data.sh fashion-mnist data/fashion-mnist
+
+$(BUILD)/bench_gemm: bench/bench_gemm.c $(OBJS) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -o $@ $^ $(PKG_LIBS)
+
+bench: sweep $(BUILD)/bench_gemm data
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) sweep
+
+-include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(BUILD)/main.d
