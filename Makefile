@@ -56,7 +56,10 @@ test: test-unit test-e2e
 test-unit: $(BUILD)/check_sweep
 	CK_DEFAULT_TIMEOUT=120 $(BUILD)/check_sweep
 
-test-e2e: sweep
+$(BUILD)/gen_data: tests/gen_data.c $(OBJS) | deps-check
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -o $@ $^ $(PKG_LIBS)
+
+test-e2e: sweep $(BUILD)/gen_data
 	tests/e2e.sh
 
 test-full: test data
@@ -68,12 +71,12 @@ data:
 data-fashion:
 	@scripts/fetch-data.sh fashion-mnist data/fashion-mnist
 
-$(BUILD)/bench_gemm: bench/bench_gemm.c $(OBJS) | deps-check
+$(BUILD)/bench_train: tests/bench/bench_train.c $(OBJS) | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -o $@ $^ $(PKG_LIBS)
 
-bench: sweep $(BUILD)/bench_gemm data
-	scripts/bench.sh
+bench: $(BUILD)/bench_train data
+	$(BUILD)/bench_train data/mnist 3
 
 clean:
 	rm -rf $(BUILD) sweep

@@ -54,7 +54,7 @@ void data_free(data_set *ds);
  * n - n_val, each list in increasing order. Same (n, n_val, seed), same split. */
 void data_split(int *train_idx, int *val_idx, int n, int n_val, uint64_t seed);
 
-/* x is (B, dim) floats in [0, 1] (pixel/255), y is (B) labels; row b is
+/* x is (B, dim) floats in [0, 1] (pixel * (1/255.f)), y is (B) labels; row b is
  * example idx[b] of ds. */
 void data_batch(float *x, int *y, const data_set *ds, const int *idx, int B);
 

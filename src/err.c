@@ -23,6 +23,14 @@ int err_prefix(sw_err *e, const char *fmt, ...) {
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", head, old);
+    /* head ": " old, truncated to fit */
+    size_t cap = sizeof e->msg - 1, h = strlen(head), o = strnlen(old, sizeof old - 1);
+    if (h > cap) h = cap;
+    memcpy(e->msg, head, h);
+    size_t len = h;
+    for (const char *sep = ": "; *sep && len < cap; sep++) e->msg[len++] = *sep;
+    if (o > cap - len) o = cap - len;
+    memcpy(e->msg + len, old, o);
+    e->msg[len + o] = '\0';
     return -1;
 }

@@ -1,0 +1,354 @@
+/* config.c - the meaning of every config key. See config.h.
+ *
+ * The schema is a set of key tables, one per mapping (top level, data, model,
+ * train, train.optimizer, train.lr). Each entry says the key's kind, where its
+ * value goes in run_cfg, and its range. Resolving walks the tree against the
+ * tables: an unknown key gets a did-you-mean, a bad value its file:line:col
+ * and the accepted range. Defaults are filled in before the walk, so a tree
+ * only holds what the user wrote. Called by main.c and the sweep runner. */
+#include "config.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum { K_INT, K_U64, K_DOUBLE, K_BOOL, K_STR, K_ENUM, K_MAP, K_HIDDEN, K_SKIP } key_kind;
+
+/* Bounds: lo/hi inclusive unless lo_open/hi_open. */
+typedef struct key_def {
+    const char *name;
+    key_kind kind;
+    size_t off;                   /* into run_cfg */
+    double lo, hi;
+    int lo_open, hi_open;
+    const char *const *choices;   /* K_ENUM: NULL-terminated; value stored as int index */
+    const struct key_def *sub;    /* K_MAP */
+    size_t size;                  /* K_STR: buffer size */
+} key_def;
+
+#define OFF(f) offsetof(run_cfg, f)
+#define END {NULL, K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0}
+
+static const char *const datasets[] = {"mnist", "fashion-mnist", "idx", NULL};
+static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
+static const char *const schedules[] = {"constant", "step", "exponential", "cosine", NULL};
+
+static const key_def data_keys[] = {
+    {"dataset", K_STR, OFF(data.dataset), 0, 0, 0, 0, datasets, NULL, sizeof(((run_cfg *)0)->data.dataset)},
+    {"dir", K_STR, OFF(data.dir), 0, 0, 0, 0, NULL, NULL, sizeof(((run_cfg *)0)->data.dir)},
+    {"validation", K_INT, OFF(data.validation), 0, 1e9, 0, 0, NULL, NULL, 0},
+    {"limit", K_INT, OFF(data.limit), 0, 1e9, 0, 0, NULL, NULL, 0},
+    {"classes", K_INT, OFF(data.classes), 0, 256, 0, 0, NULL, NULL, 0},
+    {"split_seed", K_U64, OFF(data.split_seed), 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+
+static const key_def model_keys[] = {
+    {"hidden", K_HIDDEN, OFF(model), 1, 1 << 16, 0, 0, NULL, NULL, 0},
+    {"dropout", K_DOUBLE, OFF(model.dropout), 0, 1, 0, 1, NULL, NULL, 0},
+    END};
+
+static const key_def optimizer_keys[] = {
+    {"type", K_ENUM, OFF(train.optimizer.type), 0, 0, 0, 0, optimizers, NULL, 0},
+    {"momentum", K_DOUBLE, OFF(train.optimizer.momentum), 0, 1, 0, 1, NULL, NULL, 0},
+    {"nesterov", K_BOOL, OFF(train.optimizer.nesterov), 0, 0, 0, 0, NULL, NULL, 0},
+    {"beta1", K_DOUBLE, OFF(train.optimizer.beta1), 0, 1, 0, 1, NULL, NULL, 0},
+    {"beta2", K_DOUBLE, OFF(train.optimizer.beta2), 0, 1, 0, 1, NULL, NULL, 0},
+    {"eps", K_DOUBLE, OFF(train.optimizer.eps), 0, 1, 1, 0, NULL, NULL, 0},
+    {"weight_decay", K_DOUBLE, OFF(train.optimizer.weight_decay), 0, 1, 0, 0, NULL, NULL, 0},
+    END};
+
+static const key_def lr_keys[] = {
+    {"schedule", K_ENUM, OFF(train.lr.schedule), 0, 0, 0, 0, schedules, NULL, 0},
+    {"initial", K_DOUBLE, OFF(train.lr.initial), 0, 100, 1, 0, NULL, NULL, 0},
+    {"factor", K_DOUBLE, OFF(train.lr.factor), 0, 1, 1, 0, NULL, NULL, 0},
+    {"every", K_INT, OFF(train.lr.every), 1, 1e6, 0, 0, NULL, NULL, 0},
+    {"gamma", K_DOUBLE, OFF(train.lr.gamma), 0, 1, 1, 0, NULL, NULL, 0},
+    {"min", K_DOUBLE, OFF(train.lr.min), 0, 100, 0, 0, NULL, NULL, 0},
+    {"warmup", K_INT, OFF(train.lr.warmup), 0, 1e6, 0, 0, NULL, NULL, 0},
+    END};
+
+static const key_def train_keys[] = {
+    {"epochs", K_INT, OFF(train.epochs), 1, 1e6, 0, 0, NULL, NULL, 0},
+    {"batch_size", K_INT, OFF(train.batch_size), 1, 1e7, 0, 0, NULL, NULL, 0},
+    {"optimizer", K_MAP, 0, 0, 0, 0, 0, NULL, optimizer_keys, 0},
+    {"lr", K_MAP, 0, 0, 0, 0, 0, NULL, lr_keys, 0},
+    {"l2", K_DOUBLE, OFF(train.l2), 0, 10, 0, 0, NULL, NULL, 0},
+    {"seed", K_U64, OFF(train.seed), 0, 0, 0, 0, NULL, NULL, 0},
+    {"patience", K_INT, OFF(train.patience), 0, 1e6, 0, 0, NULL, NULL, 0},
+    END};
+
+static const key_def top_keys[] = {
+    {"name", K_STR, OFF(name), 0, 0, 0, 0, NULL, NULL, sizeof(((run_cfg *)0)->name)},
+    {"data", K_MAP, 0, 0, 0, 0, 0, NULL, data_keys, 0},
+    {"model", K_MAP, 0, 0, 0, 0, 0, NULL, model_keys, 0},
+    {"train", K_MAP, 0, 0, 0, 0, 0, NULL, train_keys, 0},
+    {"sweep", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+
+static void set_defaults(run_cfg *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->data.dataset, sizeof c->data.dataset, "mnist");
+    c->data.validation = 10000;
+    c->data.classes = 10;
+    c->data.split_seed = 1;
+    c->model.nhidden = 1;
+    c->model.hidden[0] = 256;
+    c->train.epochs = 10;
+    c->train.batch_size = 128;
+    c->train.optimizer = (optim_cfg){OPT_SGD, 0.0, 0, 0.9, 0.999, 1e-8, 0.01};
+    c->train.lr = (lr_cfg){LR_CONSTANT, 0.1, 0.5, 5, 0.95, 0.0, 0};
+    c->train.seed = 1;
+}
+
+/* Levenshtein distance, for did-you-mean; strings are short keys. */
+static int edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    int prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++) prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+static int bad_value(sw_err *err, const node *n, const char *path, const char *expect) {
+    char d[96];
+    return err_set(err, ERR_INPUT, "%s:%d:%d: %s must be %s, got %s", n->file, n->line, n->col,
+                   path, expect, node_describe(n, d, sizeof d));
+}
+
+static void range_text(const key_def *k, char *buf, size_t size) {
+    if (k->kind == K_INT)
+        snprintf(buf, size, "an integer from %.0f to %.0f", k->lo, k->hi);
+    else
+        snprintf(buf, size, "a number %s %g and %s %g", k->lo_open ? ">" : ">=", k->lo,
+                 k->hi_open ? "<" : "<=", k->hi);
+}
+
+static int in_range(const key_def *k, double v) {
+    if (k->lo_open ? !(v > k->lo) : !(v >= k->lo)) return 0;
+    if (k->hi_open ? !(v < k->hi) : !(v <= k->hi)) return 0;
+    return 1;
+}
+
+static int resolve_map(run_cfg *c, const node *map, const key_def *keys, const char *prefix,
+                       sw_err *err);
+
+static int resolve_value(run_cfg *c, const node *v, const key_def *k, const char *path,
+                         sw_err *err) {
+    char *base = (char *)c;
+    char expect[128];
+    switch (k->kind) {
+    case K_SKIP: return 0;
+    case K_MAP:
+        if (v->kind != NODE_MAP && !node_is_null(v))
+            return bad_value(err, v, path, "a mapping of keys");
+        return v->kind == NODE_MAP ? resolve_map(c, v, k->sub, path, err) : 0;
+    case K_INT: {
+        long long x;
+        range_text(k, expect, sizeof expect);
+        if (node_to_ll(v, &x) || !in_range(k, (double)x)) return bad_value(err, v, path, expect);
+        *(int *)(base + k->off) = (int)x;
+        return 0;
+    }
+    case K_U64: {
+        long long x;
+        if (node_to_ll(v, &x) || x < 0)
+            return bad_value(err, v, path, "a non-negative integer");
+        *(uint64_t *)(base + k->off) = (uint64_t)x;
+        return 0;
+    }
+    case K_DOUBLE: {
+        double x;
+        range_text(k, expect, sizeof expect);
+        if (node_to_double(v, &x) || !in_range(k, x)) return bad_value(err, v, path, expect);
+        *(double *)(base + k->off) = x;
+        return 0;
+    }
+    case K_BOOL: {
+        int x;
+        if (node_to_bool(v, &x)) return bad_value(err, v, path, "true or false");
+        *(int *)(base + k->off) = x;
+        return 0;
+    }
+    case K_STR:
+    case K_ENUM: {
+        if (v->kind != NODE_SCALAR || node_is_null(v) || !v->str[0])
+            return bad_value(err, v, path, "a non-empty string");
+        if (k->choices) {
+            int found = -1;
+            size_t len = 0;
+            expect[0] = '\0';
+            for (int i = 0; k->choices[i]; i++) {
+                if (!strcmp(v->str, k->choices[i])) found = i;
+                len += (size_t)snprintf(expect + len, sizeof expect - len, "%s%s",
+                                        i ? (k->choices[i + 1] ? ", " : " or ") : "one of ",
+                                        k->choices[i]);
+            }
+            if (found < 0) return bad_value(err, v, path, expect);
+            if (k->kind == K_ENUM) {
+                *(int *)(base + k->off) = found;
+                return 0;
+            }
+        }
+        if (strlen(v->str) >= k->size) {
+            snprintf(expect, sizeof expect, "at most %zu characters long", k->size - 1);
+            return bad_value(err, v, path, expect);
+        }
+        memcpy(base + k->off, v->str, strlen(v->str) + 1);
+        return 0;
+    }
+    case K_HIDDEN: {
+        model_cfg *m = (model_cfg *)(base + k->off);
+        if (v->kind != NODE_SEQ)
+            return bad_value(err, v, path, "a list of layer sizes such as [256] or [512, 256]");
+        if (v->n > CFG_MAX_HIDDEN) {
+            snprintf(expect, sizeof expect, "a list of at most %d layer sizes", CFG_MAX_HIDDEN);
+            return bad_value(err, v, path, expect);
+        }
+        for (int i = 0; i < v->n; i++) {
+            long long x;
+            if (node_to_ll(v->items[i], &x) || x < k->lo || x > k->hi) {
+                char ipath[300];
+                snprintf(ipath, sizeof ipath, "%s[%d]", path, i);
+                snprintf(expect, sizeof expect, "a layer size from %.0f to %.0f", k->lo, k->hi);
+                return bad_value(err, v->items[i], ipath, expect);
+            }
+            m->hidden[i] = (int)x;
+        }
+        m->nhidden = v->n;
+        return 0;
+    }
+    }
+    return 0;
+}
+
+static int resolve_map(run_cfg *c, const node *map, const key_def *keys, const char *prefix,
+                       sw_err *err) {
+    for (int i = 0; i < map->n; i++) {
+        const node *key = map->keys[i];
+        const key_def *k = NULL;
+        for (const key_def *d = keys; d->name; d++)
+            if (!strcmp(d->name, key->str)) k = d;
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->str);
+        if (!k) {
+            const char *best = NULL;
+            int bestd = 99;
+            for (const key_def *d = keys; d->name; d++) {
+                int dist = edit_distance(key->str, d->name);
+                if (dist < bestd) { bestd = dist; best = d->name; }
+            }
+            char hint[512] = "";
+            size_t len = 0;
+            if (best && bestd <= 2 + (int)strlen(key->str) / 4)
+                len += (size_t)snprintf(hint, sizeof hint, "; did you mean '%s'?", best);
+            else {
+                len += (size_t)snprintf(hint, sizeof hint, "; known keys%s%s:", prefix[0] ? " of " : "", prefix);
+                for (const key_def *d = keys; d->name && len < sizeof hint; d++)
+                    len += (size_t)snprintf(hint + len, sizeof hint - len, " %s", d->name);
+            }
+            return err_set(err, ERR_INPUT, "%s:%d:%d: unknown key '%s'%s", key->file, key->line,
+                           key->col, path, hint);
+        }
+        if (resolve_value(c, map->items[i], k, path, err)) return -1;
+    }
+    return 0;
+}
+
+int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err *err) {
+    set_defaults(out);
+    snprintf(out->name, sizeof out->name, "%s", default_name);
+    if (root && root->kind != NODE_MAP)
+        return bad_value(err, root, "the config", "a mapping with keys such as data, model, train");
+    if (root && resolve_map(out, root, top_keys, "", err)) return -1;
+    /* Cross-key checks. */
+    if (!out->data.dir[0])
+        snprintf(out->data.dir, sizeof out->data.dir, "data/%s", out->data.dataset);
+    const node *n;
+    if (!strcmp(out->data.dataset, "idx") && !node_at(root, "data.dir")) {
+        n = node_at(root, "data.dataset");
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: data.dir is required with dataset 'idx': name the folder "
+                       "holding the four IDX files", n->file, n->line, n->col);
+    }
+    if (out->train.lr.warmup >= out->train.epochs && out->train.lr.warmup > 0) {
+        n = node_at(root, "train.lr.warmup");
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: train.lr.warmup (%d) must be less than train.epochs (%d)",
+                       n->file, n->line, n->col, out->train.lr.warmup, out->train.epochs);
+    }
+    if (out->train.lr.schedule == LR_COSINE && out->train.lr.min >= out->train.lr.initial &&
+        (n = node_at(root, "train.lr.min")))
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: train.lr.min (%g) must be below train.lr.initial (%g)",
+                       n->file, n->line, n->col, out->train.lr.min, out->train.lr.initial);
+    if (out->train.optimizer.nesterov && out->train.optimizer.momentum == 0.0 &&
+        (n = node_at(root, "train.optimizer.nesterov")))
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: train.optimizer.nesterov needs a momentum above 0", n->file,
+                       n->line, n->col);
+    return 0;
+}
+
+int cfg_layers(const model_cfg *m, int classes, layer_spec *out, int max) {
+    int n = 0;
+    for (int i = 0; i < m->nhidden && n + 3 < max; i++) {
+        out[n++] = (layer_spec){.type = LAYER_DENSE, .units = m->hidden[i]};
+        out[n++] = (layer_spec){.type = LAYER_RELU};
+        if (m->dropout > 0.0) out[n++] = (layer_spec){.type = LAYER_DROPOUT, .rate = m->dropout};
+    }
+    out[n++] = (layer_spec){.type = LAYER_DENSE, .units = classes};
+    return n;
+}
+
+static void base_name(char *out, size_t size, const char *path) {
+    const char *s = strrchr(path, '/');
+    s = s ? s + 1 : path;
+    size_t len = strlen(s);
+    if (len > 5 && !strcmp(s + len - 5, ".yaml")) len -= 5;
+    else if (len > 4 && !strcmp(s + len - 4, ".yml")) len -= 4;
+    if (len >= size) len = size - 1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
+int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrides, sw_err *err) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    if (node_parse_file(&c->root, path, err)) return -1;
+    if (!c->root && node_parse_string(&c->root, "{}", 2, path, err)) return -1; /* empty file */
+    if (c->root->kind != NODE_MAP) {
+        bad_value(err, c->root, "the config", "a mapping with keys such as data, model, train");
+        cfg_free(c);
+        return -1;
+    }
+    for (int i = 0; i < noverrides; i++)
+        if (node_override(c->root, overrides[i], err)) {
+            cfg_free(c);
+            return -1;
+        }
+    char def[128];
+    base_name(def, sizeof def, path);
+    if (cfg_resolve(&c->base, c->root, def, err)) {
+        cfg_free(c);
+        return -1;
+    }
+    snprintf(c->name, sizeof c->name, "%s", c->base.name);
+    return 0;
+}
+
+void cfg_free(cfg_file *c) {
+    node_free(c->root);
+    c->root = NULL;
+}

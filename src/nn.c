@@ -1,0 +1,229 @@
+/* nn.c - building and running a network of layers. See nn.h.
+ *
+ * Invariants: net->layers[i].in is net->layers[i-1].out; every layer's
+ * params/grads/state are disjoint views into the net's blocks, in layer order;
+ * activation buffer i+1 is layer i's output and is kept until backward, which
+ * needs it. Nothing is allocated after nn_build. Called by train.c. */
+#include "nn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const nn_layer_ops *const layer_ops[LAYER__COUNT] = {
+    [LAYER_DENSE] = &layer_dense_ops,
+    [LAYER_RELU] = &layer_relu_ops,
+    [LAYER_DROPOUT] = &layer_dropout_ops,
+};
+
+static const char *const layer_names[LAYER__COUNT] = {
+    [LAYER_DENSE] = "dense", [LAYER_RELU] = "relu", [LAYER_DROPOUT] = "dropout",
+    [LAYER_BATCHNORM] = "batchnorm", [LAYER_CONV] = "conv", [LAYER_MAXPOOL] = "maxpool",
+};
+
+static size_t shape_size(nn_shape s) { return (size_t)s.c * s.h * s.w; }
+
+void nn_free(nn_net *net) {
+    if (!net) return;
+    if (net->acts)
+        for (int i = 1; i <= net->nlayers; i++) free(net->acts[i]);
+    free(net->acts);
+    free(net->dbuf[0]);
+    free(net->dbuf[1]);
+    free(net->scratch);
+    free(net->params);
+    free(net->grads);
+    free(net->state);
+    free(net->tensors);
+    free(net->layers);
+    memset(net, 0, sizeof *net);
+}
+
+int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,
+             int max_batch, sw_err *err) {
+    memset(net, 0, sizeof *net);
+    net->input = input;
+    net->classes = classes;
+    net->max_batch = max_batch;
+    net->layers = calloc((size_t)nspecs, sizeof *net->layers);
+    if (!net->layers) return err_set(err, ERR_INTERNAL, "out of memory building the network");
+
+    /* Shapes, sizes and fusion. */
+    nn_shape cur = input;
+    size_t np = 0, ns = 0, nscratch = 0, largest = shape_size(input);
+    int nt = 0;
+    for (int i = 0; i < nspecs; i++) {
+        const layer_spec *s = &specs[i];
+        if ((unsigned)s->type >= LAYER__COUNT || !layer_ops[s->type]) {
+            nn_free(net);
+            return err_set(err, ERR_INPUT, "layer %d: type '%s' is not supported yet", i + 1,
+                           (unsigned)s->type < LAYER__COUNT ? layer_names[s->type] : "?");
+        }
+        nn_layer *L = &net->layers[net->nlayers];
+        L->ops = layer_ops[s->type];
+        L->spec = *s;
+        L->in = cur;
+        L->in_size = shape_size(cur);
+        L->net = net;
+        if (L->ops->setup(L, err)) {
+            nn_free(net);
+            return err_prefix(err, "layer %d (%s)", i + 1, layer_names[s->type]);
+        }
+        if ((s->type == LAYER_DENSE || s->type == LAYER_CONV) && i + 1 < nspecs &&
+            specs[i + 1].type == LAYER_RELU) {
+            L->relu = 1;
+            i++;
+        }
+        L->out_size = shape_size(L->out);
+        np += L->nparams;
+        ns += L->nstate;
+        nscratch += L->scratch_per_ex;
+        nt += L->ntensors;
+        if (L->out_size > largest) largest = L->out_size;
+        cur = L->out;
+        net->nlayers++;
+    }
+    if (net->nlayers == 0 || shape_size(cur) != (size_t)classes) {
+        size_t outputs = net->nlayers ? shape_size(cur) : 0;
+        nn_free(net);
+        return err_set(err, ERR_INPUT,
+                       "the last layer has %zu outputs but the data has %d classes; end the "
+                       "model with a dense layer of %d units", outputs, classes, classes);
+    }
+
+    /* One block each for params, grads, state, scratch; buffers per layer. */
+    size_t mb = (size_t)max_batch;
+    net->nparams = np;
+    net->nstate = ns;
+    net->ntensors = nt;
+    net->params = calloc(np ? np : 1, sizeof(float));
+    net->grads = calloc(np ? np : 1, sizeof(float));
+    net->state = calloc(ns ? ns : 1, sizeof(float));
+    net->scratch = calloc(nscratch ? nscratch * mb : 1, sizeof(float));
+    net->tensors = calloc(nt ? (size_t)nt : 1, sizeof(nn_tensor));
+    net->acts = calloc((size_t)net->nlayers + 1, sizeof(float *));
+    net->dbuf[0] = malloc(largest * mb * sizeof(float));
+    net->dbuf[1] = malloc(largest * mb * sizeof(float));
+    int ok = net->params && net->grads && net->state && net->scratch && net->tensors &&
+             net->acts && net->dbuf[0] && net->dbuf[1];
+    size_t po = 0, so = 0, co = 0;
+    int ti = 0;
+    for (int i = 0; ok && i < net->nlayers; i++) {
+        nn_layer *L = &net->layers[i];
+        L->params = net->params + po;
+        L->grads = net->grads + po;
+        L->state = net->state + so;
+        L->scratch = net->scratch + co * mb;
+        for (int t = 0; t < L->ntensors; t++) {
+            net->tensors[ti] = L->tensors[t];
+            net->tensors[ti++].off += po;
+        }
+        po += L->nparams;
+        so += L->nstate;
+        co += L->scratch_per_ex;
+        net->acts[i + 1] = malloc(L->out_size * mb * sizeof(float));
+        ok = net->acts[i + 1] != NULL;
+    }
+    if (!ok) {
+        nn_free(net);
+        return err_set(err, ERR_INTERNAL, "out of memory allocating the network (batch %d)",
+                       max_batch);
+    }
+    return 0;
+}
+
+void nn_init(nn_net *net, uint64_t seed) {
+    rng r;
+    rng_seed(&r, seed, 1);
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].ops->init) net->layers[i].ops->init(&net->layers[i], &r);
+    rng_seed(&net->rng, seed, 2);
+}
+
+const float *nn_forward(nn_net *net, const float *x, int B, int train) {
+    net->acts[0] = (float *)x; /* read only: backward never writes acts[0] */
+    for (int i = 0; i < net->nlayers; i++)
+        net->layers[i].ops->forward(&net->layers[i], net->acts[i + 1], net->acts[i], B, train);
+    return net->acts[net->nlayers];
+}
+
+void nn_backward(nn_net *net, float *dlogits, int B) {
+    float *dout = dlogits;
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        float *din = i > 0 ? net->dbuf[(net->nlayers - i) & 1] : NULL;
+        nn_layer *L = &net->layers[i];
+        L->ops->backward(L, din, dout, net->acts[i], net->acts[i + 1], B);
+        dout = din;
+    }
+}
+
+double nn_l2(nn_net *net, double l2) {
+    if (l2 == 0.0) return 0.0;
+    double sq = 0.0;
+    float f = (float)l2;
+    for (int k = 0; k < net->ntensors; k++) {
+        const nn_tensor *T = &net->tensors[k];
+        if (!T->decay) continue;
+        const float *w = net->params + T->off;
+        float *g = net->grads + T->off;
+        for (size_t i = 0; i < T->n; i++) {
+            sq += (double)w[i] * w[i];
+            g[i] += f * w[i];
+        }
+    }
+    return 0.5 * l2 * sq;
+}
+
+/* logits is (B,C), y is (B), dlogits is (B,C): (softmax - onehot) / B */
+double nn_softmax_xent(float *dlogits, const float *logits, const int *y, int B, int C,
+                       int *correct) {
+    double loss = 0.0;
+    int hits = 0;
+    float invB = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits + (size_t)i * C;
+        float mx = z[0];
+        int arg = 0;
+        for (int j = 1; j < C; j++)
+            if (z[j] > mx) { mx = z[j]; arg = j; }
+        double sum = 0.0;
+        for (int j = 0; j < C; j++) sum += exp((double)(z[j] - mx));
+        double lse = (double)mx + log(sum);
+        loss += lse - (double)z[y[i]];
+        hits += arg == y[i];
+        if (dlogits) {
+            float *d = dlogits + (size_t)i * C;
+            for (int j = 0; j < C; j++) d[j] = (float)(exp((double)z[j] - lse)) * invB;
+            d[y[i]] -= invB;
+        }
+    }
+    if (correct) *correct = hits;
+    return loss;
+}
+
+void nn_describe(const layer_spec *specs, int nspecs, char *buf, size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    /* The last dense layer is the classifier: not part of the description. */
+    int last_dense = -1;
+    for (int i = 0; i < nspecs; i++)
+        if (specs[i].type == LAYER_DENSE) last_dense = i;
+    for (int i = 0; i < nspecs && len < size; i++) {
+        const layer_spec *s = &specs[i];
+        char tok[64] = "";
+        switch (s->type) {
+        case LAYER_DENSE: if (i != last_dense) snprintf(tok, sizeof tok, "%d", s->units); break;
+        case LAYER_DROPOUT: snprintf(tok, sizeof tok, "do%g", s->rate); break;
+        case LAYER_BATCHNORM: snprintf(tok, sizeof tok, "bn"); break;
+        case LAYER_CONV:
+            snprintf(tok, sizeof tok, "conv%dk%d%s", s->filters, s->kernel, s->same ? "" : "v");
+            break;
+        case LAYER_MAXPOOL: snprintf(tok, sizeof tok, "pool%d", s->size); break;
+        default: break;
+        }
+        if (!tok[0]) continue;
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? "-" : "", tok);
+    }
+    if (!buf[0]) snprintf(buf, size, "linear");
+}

@@ -1,0 +1,114 @@
+/* bench_train.c - how close one core's training gets to its sgemm rate.
+ *
+ * For 784-256-10 on MNIST at batch sizes 32, 64, 128, 256: seconds per epoch
+ * (median of 3 epochs; an epoch is 50,000 training + 10,000 validation
+ * examples), examples per second, achieved GFLOP/s, and, measured in the same
+ * run, single-thread sgemm GFLOP/s on exactly the products one training step
+ * makes, with the ratio. A benchmark, not a test: `make bench` runs it.
+ *
+ * usage: bench_train [DATA_DIR] [EPOCHS] */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "data.h"
+#include "train.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+enum { IN = 784, HID = 256, OUT = 10 };
+
+/* Multiply-adds of one training example (forward, dW, din of layer 2) and of
+ * one evaluated example (forward only). */
+static const double train_macs = 2.0 * (IN * HID + HID * OUT) + HID * OUT;
+static const double eval_macs = IN * HID + HID * OUT;
+
+/* GFLOP/s of the five sgemm calls of a training step at batch B, repeated for
+ * about `seconds`; median of 5 timings. */
+static double sgemm_rate(int B, double seconds) {
+    float *x = calloc((size_t)B * IN, 4), *w1 = calloc(HID * IN, 4), *h = calloc((size_t)B * HID, 4);
+    float *w2 = calloc(OUT * HID, 4), *o = calloc((size_t)B * OUT, 4), *dw1 = calloc(HID * IN, 4);
+    float *dw2 = calloc(OUT * HID, 4), *dh = calloc((size_t)B * HID, 4);
+    for (int i = 0; i < B * IN; i++) x[i] = (float)(i % 255) / 255.0f;
+    for (int i = 0; i < HID * IN; i++) w1[i] = 0.01f * (float)(i % 17);
+    double t[5];
+    for (int r = 0; r < 5; r++) {
+        long steps = 0;
+        double t0 = now(), t1;
+        do {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, HID, IN, 1, x, IN, w1, IN, 0, h, HID);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OUT, HID, 1, h, HID, w2, HID, 0, o, OUT);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OUT, HID, B, 1, o, OUT, h, HID, 0, dw2, HID);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, HID, OUT, 1, o, OUT, w2, HID, 0, dh, HID);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, HID, IN, B, 1, dh, HID, x, IN, 0, dw1, IN);
+            steps++;
+            t1 = now();
+        } while (t1 - t0 < seconds / 5);
+        t[r] = 2.0 * train_macs * B * steps / (t1 - t0) / 1e9;
+    }
+    qsort(t, 5, sizeof t[0], cmp_double);
+    free(x); free(w1); free(h); free(w2); free(o); free(dw1); free(dw2); free(dh);
+    return t[2];
+}
+
+typedef struct { int n; double s[16]; } times;
+
+static int record(void *ctx, const train_epoch *e) {
+    times *t = ctx;
+    if (t->n < 16) t->s[t->n++] = e->seconds;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "data/mnist";
+    int epochs = argc > 2 ? atoi(argv[2]) : 3;
+    openblas_set_num_threads(1);
+    sw_err err;
+    data_set tr, te;
+    if (data_load_dir(&tr, &te, dir, 10, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 2;
+    }
+    int *ti = malloc(sizeof(int) * (size_t)tr.n), *vi = malloc(sizeof(int) * (size_t)tr.n);
+    data_split(ti, vi, tr.n, 10000, 1);
+    train_data d = {&tr, ti, tr.n - 10000, vi, 10000, &te};
+    layer_spec L[] = {{.type = LAYER_DENSE, .units = HID}, {.type = LAYER_RELU},
+                      {.type = LAYER_DENSE, .units = OUT}};
+    double epoch_gflop = (d.n_train * train_macs + d.n_val * eval_macs) * 2 / 1e9;
+    printf("784-256-10 on one core, %d train + %d validation examples per epoch (%.1f GFLOP)\n",
+           d.n_train, d.n_val, epoch_gflop);
+    printf("%6s %12s %12s %12s %14s %8s\n", "batch", "s/epoch", "examples/s", "GFLOP/s",
+           "sgemm GFLOP/s", "ratio");
+    int batches[] = {32, 64, 128, 256};
+    for (int b = 0; b < 4; b++) {
+        train_cfg tc = {.epochs = epochs, .batch_size = batches[b], .seed = 1, .l2 = 1e-4};
+        tc.optimizer = (optim_cfg){.type = OPT_SGD, .momentum = 0.9};
+        tc.lr = (lr_cfg){.schedule = LR_CONSTANT, .initial = 0.05};
+        times t = {0};
+        train_result res;
+        if (train_run(&res, &tc, L, 3, &d, record, &t, 0, &err)) {
+            fprintf(stderr, "bench_train: %s\n", err.msg);
+            return 1;
+        }
+        double rate = sgemm_rate(batches[b], 2.0);
+        qsort(t.s, (size_t)t.n, sizeof t.s[0], cmp_double);
+        double med = t.s[t.n / 2], gf = epoch_gflop / med;
+        printf("%6d %12.3f %12.0f %12.1f %14.1f %7.0f%%\n", batches[b], med, d.n_train / med, gf,
+               rate, 100 * gf / rate);
+        fflush(stdout);
+    }
+    free(ti); free(vi);
+    data_free(&tr); data_free(&te);
+    return 0;
+}
