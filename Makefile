@@ -1,6 +1,7 @@
 # sweep - build, test, data, benchmarks. Plain make; libraries via pkg-config.
 #
 #   make            build ./sweep (installs missing Debian packages when root)
+#   make demo       build, fetch MNIST, train the seed network end to end
 #   make test       unit + end-to-end tests on generated data (a few minutes at most)
 #   make test-full  also the slow tests on real MNIST (needs `make data`)
 #   make data       real MNIST into data/mnist/, SHA-256 verified
@@ -25,9 +26,12 @@ OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
 TSRCS   := $(wildcard tests/test_*.c) tests/check_main.c
 TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
+.PHONY: all demo deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
 
 all: sweep
+
+demo: sweep data
+	./sweep configs/seed.yaml
 
 deps:
 	@scripts/deps.sh install $(DEB_PKGS)
