@@ -65,6 +65,7 @@ $(BUILD)/gen_data: tests/gen_data.c $(OBJS) | deps-check
 
 test-e2e: sweep $(BUILD)/gen_data
 	tests/e2e.sh
+	tests/e2e_sweep.sh
 
 test-full: test data
 	tests/e2e_mnist.sh

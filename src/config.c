@@ -8,6 +8,7 @@
  * only holds what the user wrote. Called by main.c and the sweep runner. */
 #include "config.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -30,6 +31,7 @@ typedef struct key_def {
 } key_def;
 
 #define OFF(f) offsetof(run_cfg, f)
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define END {NULL, K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0}
 
 static const char *const datasets[] = {"mnist", "fashion-mnist", "idx", NULL};
@@ -233,34 +235,40 @@ static int resolve_value(run_cfg *c, const node *v, const key_def *k, const char
     return 0;
 }
 
+/* The entry of keys named by key, or NULL with an error that offers the
+ * closest known key (or lists them all). */
+static const key_def *lookup_key(const key_def *keys, const node *key, const char *prefix,
+                                 sw_err *err) {
+    for (const key_def *d = keys; d->name; d++)
+        if (!strcmp(d->name, key->str)) return d;
+    const char *best = NULL;
+    int bestd = 99;
+    for (const key_def *d = keys; d->name; d++) {
+        int dist = edit_distance(key->str, d->name);
+        if (dist < bestd) { bestd = dist; best = d->name; }
+    }
+    char hint[512] = "";
+    size_t len = 0;
+    if (best && bestd <= 2 + (int)strlen(key->str) / 4) {
+        snprintf(hint, sizeof hint, "; did you mean '%s'?", best);
+    } else {
+        len += (size_t)snprintf(hint, sizeof hint, "; known keys%s%s:", prefix[0] ? " of " : "",
+                                prefix);
+        for (const key_def *d = keys; d->name && len < sizeof hint; d++)
+            len += (size_t)snprintf(hint + len, sizeof hint - len, " %s", d->name);
+    }
+    err_set(err, ERR_INPUT, "%s:%d:%d: unknown key '%s%s%s'%s", key->file, key->line, key->col,
+            prefix, prefix[0] ? "." : "", key->str, hint);
+    return NULL;
+}
+
 static int resolve_map(run_cfg *c, const node *map, const key_def *keys, const char *prefix,
                        sw_err *err) {
     for (int i = 0; i < map->n; i++) {
-        const node *key = map->keys[i];
-        const key_def *k = NULL;
-        for (const key_def *d = keys; d->name; d++)
-            if (!strcmp(d->name, key->str)) k = d;
+        const key_def *k = lookup_key(keys, map->keys[i], prefix, err);
+        if (!k) return -1;
         char path[256];
-        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key->str);
-        if (!k) {
-            const char *best = NULL;
-            int bestd = 99;
-            for (const key_def *d = keys; d->name; d++) {
-                int dist = edit_distance(key->str, d->name);
-                if (dist < bestd) { bestd = dist; best = d->name; }
-            }
-            char hint[512] = "";
-            size_t len = 0;
-            if (best && bestd <= 2 + (int)strlen(key->str) / 4)
-                len += (size_t)snprintf(hint, sizeof hint, "; did you mean '%s'?", best);
-            else {
-                len += (size_t)snprintf(hint, sizeof hint, "; known keys%s%s:", prefix[0] ? " of " : "", prefix);
-                for (const key_def *d = keys; d->name && len < sizeof hint; d++)
-                    len += (size_t)snprintf(hint + len, sizeof hint - len, " %s", d->name);
-            }
-            return err_set(err, ERR_INPUT, "%s:%d:%d: unknown key '%s'%s", key->file, key->line,
-                           key->col, path, hint);
-        }
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
         if (resolve_value(c, map->items[i], k, path, err)) return -1;
     }
     return 0;
@@ -272,6 +280,19 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
     if (root && root->kind != NODE_MAP)
         return bad_value(err, root, "the config", "a mapping with keys such as data, model, train");
     if (root && resolve_map(out, root, top_keys, "", err)) return -1;
+    /* The name becomes a file name under experiments/: keep it to a safe set. */
+    const char *nm = out->name;
+    if (!(isalnum((unsigned char)nm[0]) && strspn(nm, NAME_CHARS) == strlen(nm))) {
+        const node *nn = node_get(root, "name");
+        if (nn)
+            return err_set(err, ERR_INPUT,
+                           "%s:%d:%d: name '%s' must start with a letter or digit and hold only "
+                           "letters, digits, '.', '_' and '-' (it names the database file)",
+                           nn->file, nn->line, nn->col, nm);
+        for (char *q = out->name; *q; q++)
+            if (!strchr(NAME_CHARS, *q)) *q = '_';
+        if (!isalnum((unsigned char)out->name[0])) out->name[0] = 'x';
+    }
     /* Cross-key checks. */
     if (!out->data.dir[0])
         snprintf(out->data.dir, sizeof out->data.dir, "data/%s", out->data.dataset);
@@ -301,6 +322,89 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
     return 0;
 }
 
+/* ---- the full resolved tree ---- */
+
+static int put(node *root, const char *path, node *v) { return node_set(root, path, v, NULL); }
+
+static void to_node_map(node *root, const run_cfg *c, const key_def *keys, const char *prefix,
+                        int with_name) {
+    const char *base = (const char *)c;
+    for (const key_def *k = keys; k->name; k++) {
+        if (!with_name && keys == top_keys && !strcmp(k->name, "name")) continue;
+        char path[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
+        const void *p = base + k->off;
+        switch (k->kind) {
+        case K_SKIP: break;
+        case K_MAP: to_node_map(root, c, k->sub, path, with_name); break;
+        case K_INT: put(root, path, node_new_int(*(const int *)p)); break;
+        case K_U64: put(root, path, node_new_int((long long)*(const uint64_t *)p)); break;
+        case K_DOUBLE: put(root, path, node_new_double(*(const double *)p)); break;
+        case K_BOOL: put(root, path, node_new_scalar(*(const int *)p ? "true" : "false", 1)); break;
+        case K_STR: put(root, path, node_new_scalar((const char *)p, 0)); break;
+        case K_ENUM: put(root, path, node_new_scalar(k->choices[*(const int *)p], 1)); break;
+        case K_HIDDEN: {
+            const model_cfg *m = p;
+            char text[CFG_MAX_HIDDEN * 12 + 4] = "[";
+            size_t len = 1;
+            for (int i = 0; i < m->nhidden; i++)
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", i ? ", " : "",
+                                        m->hidden[i]);
+            snprintf(text + len, sizeof text - len, "]");
+            node *seq = NULL;
+            if (!node_parse_string(&seq, text, strlen(text), "<generated>", NULL))
+                put(root, path, seq);
+            break;
+        }
+        }
+    }
+}
+
+node *cfg_to_node(const run_cfg *c, int with_name) {
+    node *root = NULL;
+    if (node_parse_string(&root, "{}", 2, "<generated>", NULL)) return NULL;
+    to_node_map(root, c, top_keys, "", with_name);
+    return root;
+}
+
+int cfg_check_path(const char *path, const node *where, sw_err *err) {
+    const key_def *table = top_keys;
+    char prefix[256] = "", seg[128];
+    const char *p = path;
+    for (;;) {
+        size_t n = strcspn(p, ".");
+        if (n == 0 || n >= sizeof seg || strlen(prefix) + n + 2 > sizeof prefix)
+            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' is not a config key", where->file,
+                           where->line, where->col, path);
+        memcpy(seg, p, n);
+        seg[n] = '\0';
+        const char *rest = p[n] ? p + n + 1 : NULL;
+        node fake = *where;
+        fake.str = seg;
+        const key_def *k = lookup_key(table, &fake, prefix, err);
+        if (!k) return -1;
+        size_t len = strlen(prefix);
+        snprintf(prefix + len, sizeof prefix - len, "%s%s", len ? "." : "", seg);
+        if (k->kind == K_SKIP || !strcmp(prefix, "name"))
+            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' cannot be swept", where->file,
+                           where->line, where->col, prefix);
+        if (k->kind == K_MAP) {
+            if (!rest)
+                return err_set(err, ERR_INPUT,
+                               "%s:%d:%d: '%s' is a section; sweep one of its keys, such as "
+                               "'%s.%s'", where->file, where->line, where->col, prefix, prefix,
+                               k->sub[0].name);
+            table = k->sub;
+            p = rest;
+            continue;
+        }
+        if (rest && !(k->kind == K_HIDDEN && rest[0] && strspn(rest, "0123456789") == strlen(rest)))
+            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' has no key '%s'", where->file,
+                           where->line, where->col, prefix, rest);
+        return 0;
+    }
+}
+
 int cfg_layers(const model_cfg *m, int classes, layer_spec *out, int max) {
     int n = 0;
     for (int i = 0; i < m->nhidden && n + 3 < max; i++) {
@@ -321,6 +425,180 @@ static void base_name(char *out, size_t size, const char *path) {
     if (len >= size) len = size - 1;
     memcpy(out, s, len);
     out[len] = '\0';
+}
+
+/* ---- the sweep section ---- */
+
+static const key_def sweep_keys[] = {
+    {"method", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"seed", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"parameters", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+static const key_def range_keys[] = {
+    {"values", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"min", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"max", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"distribution", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+static const char *const methods[] = {"grid", "random", NULL};
+static const char *const dists[] = {"uniform", "log_uniform", "int", NULL};
+
+#define MAX_TRIALS 1000000
+
+/* Index of v's text in choices, or -1 with an error listing them. */
+static int choose(const node *v, const char *path, const char *const *choices, sw_err *err) {
+    char expect[128] = "one of";
+    size_t len = strlen(expect);
+    for (int i = 0; choices[i]; i++) {
+        if (v->kind == NODE_SCALAR && !strcmp(v->str, choices[i])) return i;
+        len += (size_t)snprintf(expect + len, sizeof expect - len, "%s %s", i ? "," : "",
+                                choices[i]);
+    }
+    bad_value(err, v, path, expect);
+    return -1;
+}
+
+/* Does the base tree accept value at path? Checks it in place, so an error
+ * points at the value in the sweep section. */
+static int check_value(const cfg_file *c, const char *path, const node *value, sw_err *err) {
+    node *t = node_clone(c->root);
+    run_cfg tmp;
+    int rc = t ? node_set(t, path, node_clone(value), err) : -1;
+    if (!rc) rc = cfg_resolve(&tmp, t, c->name, err);
+    node_free(t);
+    return rc;
+}
+
+static int parse_param(cfg_file *c, cfg_param *P, const node *key, const node *v, sw_err *err) {
+    char where[200];
+    snprintf(where, sizeof where, "sweep.parameters.%s", key->str);
+    memset(P, 0, sizeof *P);
+    if (strlen(key->str) >= sizeof P->path)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: key path too long", key->file, key->line, key->col);
+    snprintf(P->path, sizeof P->path, "%s", key->str);
+    P->key = key;
+    if (cfg_check_path(P->path, key, err)) return -1;
+    const node *values = NULL, *min = NULL, *max = NULL, *dist = NULL;
+    if (v->kind == NODE_SEQ) {
+        values = v;
+    } else if (v->kind == NODE_MAP) {
+        for (int i = 0; i < v->n; i++) {
+            const key_def *k = lookup_key(range_keys, v->keys[i], where, err);
+            if (!k) return -1;
+            const node *x = v->items[i];
+            if (!strcmp(k->name, "values")) values = x;
+            else if (!strcmp(k->name, "min")) min = x;
+            else if (!strcmp(k->name, "max")) max = x;
+            else dist = x;
+        }
+        if (values && (min || max || dist))
+            return err_set(err, ERR_INPUT, "%s:%d:%d: %s: give either values or min/max, not both",
+                           v->file, v->line, v->col, where);
+        if (!values && (!min || !max))
+            return err_set(err, ERR_INPUT, "%s:%d:%d: %s needs both min and max (or values: [...])",
+                           v->file, v->line, v->col, where);
+        if (values && values->kind != NODE_SEQ)
+            return bad_value(err, values, where, "a list of values");
+    } else {
+        return bad_value(err, v, where, "a list of values, {values: [...]} or {min, max, distribution}");
+    }
+    if (values) {
+        if (values->n == 0)
+            return err_set(err, ERR_INPUT, "%s:%d:%d: %s is an empty list; give at least one value",
+                           values->file, values->line, values->col, where);
+        P->values = values;
+        for (int i = 0; i < values->n; i++)
+            if (check_value(c, P->path, values->items[i], err)) return -1;
+        return 0;
+    }
+    if (c->sweep.method == SWEEP_GRID)
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: %s: method grid needs a list of values; ranges are for method "
+                       "random", v->file, v->line, v->col, where);
+    P->dist = DIST_UNIFORM;
+    if (dist) {
+        int d = choose(dist, "distribution", dists, err);
+        if (d < 0) return -1;
+        P->dist = (param_dist)d;
+    }
+    if (node_to_double(min, &P->min)) return bad_value(err, min, "min", "a number");
+    if (node_to_double(max, &P->max)) return bad_value(err, max, "max", "a number");
+    if (!(P->min < P->max))
+        return err_set(err, ERR_INPUT, "%s:%d:%d: %s: min (%g) must be below max (%g)", min->file,
+                       min->line, min->col, where, P->min, P->max);
+    if (P->dist == DIST_LOG_UNIFORM && P->min <= 0)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: %s: log_uniform needs min > 0", min->file,
+                       min->line, min->col, where);
+    long long lo, hi;
+    if (P->dist == DIST_INT && (node_to_ll(min, &lo) || node_to_ll(max, &hi)))
+        return err_set(err, ERR_INPUT, "%s:%d:%d: %s: distribution int needs integer min and max",
+                       min->file, min->line, min->col, where);
+    return check_value(c, P->path, min, err) || check_value(c, P->path, max, err) ? -1 : 0;
+}
+
+static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
+    cfg_sweep *S = &c->sweep;
+    S->present = 1;
+    if (sw->kind != NODE_MAP)
+        return bad_value(err, sw, "sweep", "a mapping with method and parameters");
+    const node *params = NULL, *trials = NULL;
+    for (int i = 0; i < sw->n; i++) {
+        const key_def *k = lookup_key(sweep_keys, sw->keys[i], "sweep", err);
+        if (!k) return -1;
+        const node *v = sw->items[i];
+        long long x;
+        if (!strcmp(k->name, "method")) {
+            int m = choose(v, "sweep.method", methods, err);
+            if (m < 0) return -1;
+            S->method = (sweep_method)m;
+        } else if (!strcmp(k->name, "trials")) {
+            if (node_to_ll(v, &x) || x < 1 || x > MAX_TRIALS)
+                return bad_value(err, v, "sweep.trials", "an integer from 1 to 1000000");
+            S->trials = (int)x;
+            trials = v;
+        } else if (!strcmp(k->name, "seed")) {
+            if (node_to_ll(v, &x) || x < 0)
+                return bad_value(err, v, "sweep.seed", "a non-negative integer");
+            S->seed = (uint64_t)x;
+        } else {
+            if (v->kind != NODE_MAP)
+                return bad_value(err, v, "sweep.parameters",
+                                 "a mapping of config keys to values, e.g. train.lr.initial: [0.01, 0.1]");
+            params = v;
+        }
+    }
+    if (!params || params->n == 0)
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: sweep.parameters is missing or empty: name at least one key "
+                       "to sweep, e.g. train.lr.initial: [0.01, 0.1]", sw->file, sw->line, sw->col);
+    if (S->method == SWEEP_RANDOM && !trials)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.trials is required with method random",
+                       sw->file, sw->line, sw->col);
+    if (S->method == SWEEP_GRID && trials)
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: sweep.trials is for method random; a grid has one trial per "
+                       "combination", trials->file, trials->line, trials->col);
+    if (params->n > CFG_MAX_PARAMS)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: at most %d swept parameters", params->file,
+                       params->line, params->col, CFG_MAX_PARAMS);
+    double product = 1;
+    for (int i = 0; i < params->n; i++) {
+        if (parse_param(c, &S->params[i], params->keys[i], params->items[i], err)) return -1;
+        S->nparams++;
+        if (S->params[i].values) product *= S->params[i].values->n;
+    }
+    if (S->method == SWEEP_GRID && product > MAX_TRIALS)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: the grid has %.0f trials, more than %d",
+                       params->file, params->line, params->col, product, MAX_TRIALS);
+    return 0;
+}
+
+const node *cfg_where(const cfg_file *c, const char *path) {
+    for (int i = 0; i < c->sweep.nparams; i++)
+        if (!strcmp(c->sweep.params[i].path, path)) return c->sweep.params[i].key;
+    const node *n = node_at(c->root, path);
+    return n ? n : c->root;
 }
 
 int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrides, sw_err *err) {
@@ -345,6 +623,11 @@ int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrid
         return -1;
     }
     snprintf(c->name, sizeof c->name, "%s", c->base.name);
+    const node *sw = node_get(c->root, "sweep");
+    if (sw && !node_is_null(sw) && parse_sweep(c, sw, err)) {
+        cfg_free(c);
+        return -1;
+    }
     return 0;
 }
 

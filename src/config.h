@@ -47,15 +47,51 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
 /* Layers of the model for `classes` outputs; returns their count (<= max). */
 int cfg_layers(const model_cfg *m, int classes, layer_spec *out, int max);
 
+/* The `sweep:` section. */
+#define CFG_MAX_PARAMS 32
+
+typedef enum { SWEEP_GRID, SWEEP_RANDOM } sweep_method;
+typedef enum { DIST_UNIFORM, DIST_LOG_UNIFORM, DIST_INT } param_dist;
+
+typedef struct cfg_param {
+    char path[128];       /* dotted config key, e.g. "train.lr.initial" */
+    const node *key;      /* where it is written, for messages */
+    const node *values;   /* a list of values to choose from, or NULL for a range */
+    double min, max;      /* range: bounds (inclusive) */
+    param_dist dist;      /* range: how to draw */
+} cfg_param;
+
+typedef struct cfg_sweep {
+    int present;          /* the file has a sweep: section */
+    sweep_method method;
+    int trials;           /* random: how many trials */
+    uint64_t seed;        /* random: the draws */
+    int nparams;
+    cfg_param params[CFG_MAX_PARAMS];
+} cfg_sweep;
+
 /* A loaded config file: the tree with overrides applied. */
 typedef struct cfg_file {
     char path[1024];
     char name[128];   /* `name:` or the file's base name without .yaml */
     node *root;       /* never NULL after cfg_load */
     run_cfg base;     /* the tree resolved */
+    cfg_sweep sweep;  /* present == 0 for a single run */
 } cfg_file;
 
-/* Read path, apply the "a.b=value" overrides in order, validate. */
+/* The full resolved settings as a tree: every key of the schema with its
+ * value, defaults included (the sweep section is not part of it). Without
+ * the name, it is a trial's identity: two runs with equal trees are the
+ * same training. */
+node *cfg_to_node(const run_cfg *c, int with_name);
+/* Where path is set, for messages: its swept values, else its key in the
+ * file, else the top of the file. */
+const node *cfg_where(const cfg_file *c, const char *path);
+/* 0 if path names a config key that can be swept; else an error at `where`. */
+int cfg_check_path(const char *path, const node *where, sw_err *err);
+
+/* Read path, apply the "a.b=value" overrides in order, validate the run
+ * settings and the sweep section (every swept value is checked in place). */
 int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrides, sw_err *err);
 void cfg_free(cfg_file *c);
 

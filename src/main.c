@@ -1,19 +1,25 @@
 /* main.c - the `sweep` command: a table of subcommands, each with its usage.
  *
- * `sweep FILE.yaml ...` is short for `sweep run FILE.yaml ...`. Errors come
- * back as sw_err values; main prints the one line and exits with its code
- * (2 for bad input, 1 otherwise). */
+ * `sweep FILE.yaml ...` is short for `sweep run FILE.yaml ...`. The data flow
+ * of a run: config.c (file -> validated settings) -> sweep.c (trials) ->
+ * sched.c (data, workers, training) -> store.c (SQLite) -> report.c. Errors
+ * come back as sw_err values; main prints the one line and exits with its
+ * code (2 for bad input, 1 otherwise, 128+N after signal N). */
 #include <cblas.h>
-#include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
-#include "data.h"
-#include "train.h"
+#include "report.h"
+#include "sched.h"
+#include "store.h"
+#include "sweep.h"
 
-#define SWEEP_VERSION "0.1.0"
+#define SWEEP_VERSION "0.2.0"
 
 typedef struct command {
     const char *name;
@@ -23,98 +29,258 @@ typedef struct command {
 } command;
 
 static const char run_usage[] =
-    "usage: sweep run FILE.yaml [KEY=VALUE ...]\n"
-    "       sweep FILE.yaml [KEY=VALUE ...]\n"
+    "usage: sweep run FILE.yaml [options] [KEY=VALUE ...]\n"
+    "       sweep FILE.yaml [options] [KEY=VALUE ...]\n"
     "\n"
-    "Train the run a config file describes; print a line per epoch and a summary.\n"
-    "KEY=VALUE overrides a config key, e.g. train.epochs=3 'model.hidden=[128]'.\n";
+    "Train one network per trial of the config's sweep (one run if it has no sweep\n"
+    "section), log every epoch to the sweep's SQLite database, and print a summary,\n"
+    "best first. Trials already done in the database are skipped; trials a crash or\n"
+    "an interrupt left unfinished are trained again.\n"
+    "\n"
+    "options:\n"
+    "  -j N          train N trials at once, one worker process (one core) each\n"
+    "  --db PATH     the database (default: experiments/NAME.db)\n"
+    "  --dry-run     list the trials and exit\n"
+    "  -v            a line per epoch even when stderr is not a terminal\n"
+    "  KEY=VALUE     override a config key, e.g. train.epochs=3 'model.hidden=[128]'\n";
 
-static int print_epoch(void *ctx, const train_epoch *e) {
-    (void)ctx;
-    printf("%5d  %9.5f  %10.4f  %8.2f%%  %8.4f  %7.2f%%  %6.2fs\n", e->epoch, e->lr, e->train_loss,
-           100 * e->train_acc, e->val_loss, 100 * e->val_acc, e->seconds);
-    fflush(stdout);
+/* The resolved config as YAML: every key with its value, and the sweep section. */
+static char *resolved_yaml(const cfg_file *c, sw_err *err) {
+    node *root = cfg_to_node(&c->base, 1);
+    if (!root) {
+        err_set(err, ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    const node *sw = node_get(c->root, "sweep");
+    if (sw) node_append(root, "sweep", node_clone(sw));
+    char *text = node_emit(root, err);
+    node_free(root);
+    return text;
+}
+
+/* experiments/NAME.db, creating experiments/ if needed. */
+static int default_db(char *path, size_t size, const char *name, sw_err *err) {
+    if (mkdir("experiments", 0777) && errno != EEXIST)
+        return err_set(err, ERR_INPUT, "cannot create experiments/: %s; pass --db PATH",
+                       strerror(errno));
+    snprintf(path, size, "experiments/%s.db", name);
     return 0;
 }
 
-static int cmd_run(int argc, char **argv, sw_err *err) {
-    const char *file = NULL;
-    char **over = calloc((size_t)argc + 1, sizeof *over);
-    int nover = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(run_usage, stdout);
-            free(over);
-            return 0;
-        }
-        if (argv[i][0] == '-') {
-            free(over);
-            return err_set(err, ERR_INPUT, "sweep run: unknown option '%s'; see sweep run --help",
-                           argv[i]);
-        }
-        if (strchr(argv[i], '=')) over[nover++] = argv[i];
-        else if (!file) file = argv[i];
-        else {
-            free(over);
-            return err_set(err, ERR_INPUT, "sweep run: one config file at a time (got '%s' and '%s')",
-                           file, argv[i]);
-        }
+/* Add the plan's trials to the store as pending runs. */
+static int add_trials(store *st, int64_t sweep_id, const sched *sc, const sweep_plan *plan,
+                      int *added, sw_err *err) {
+    int n = plan->ntrials, rc = 0;
+    store_trial *t = calloc((size_t)n, sizeof *t);
+    char **texts = calloc((size_t)n * 3, sizeof *texts);
+    if (!t || !texts) {
+        free(t);
+        free(texts);
+        return err_set(err, ERR_INTERNAL, "out of memory");
     }
-    if (!file) {
-        free(over);
-        return err_set(err, ERR_INPUT, "sweep run: which config? usage: sweep run FILE.yaml");
+    for (int k = 0; k < n && !rc; k++) {
+        const run_cfg *r = &plan->trials[k].cfg;
+        node *full = cfg_to_node(r, 0);
+        rc = !full ? err_set(err, ERR_INTERNAL, "out of memory")
+                   : store_json(st, full, &texts[3 * k], err);
+        node_free(full);
+        if (!rc) rc = store_json(st, plan->trials[k].swept, &texts[3 * k + 1], err);
+        if (rc) break;
+        if (!(texts[3 * k + 2] = malloc(256))) {
+            rc = err_set(err, ERR_INTERNAL, "out of memory");
+            break;
+        }
+        sched_hidden(sc, k, texts[3 * k + 2], 256);
+        t[k] = (store_trial){.trial = k, .params = texts[3 * k], .swept = texts[3 * k + 1],
+                             .hidden = texts[3 * k + 2], .epochs = r->train.epochs,
+                             .batch_size = r->train.batch_size,
+                             .optimizer = optim_name(&r->train.optimizer),
+                             .momentum = r->train.optimizer.momentum,
+                             .lr_schedule = train_schedule_name(r->train.lr.schedule),
+                             .lr = r->train.lr.initial, .l2 = r->train.l2,
+                             .seed = (int64_t)r->train.seed};
     }
-    cfg_file cfg;
-    int rc = cfg_load(&cfg, file, over, nover, err);
-    free(over);
-    if (rc) return -1;
-    const run_cfg *rcfg = &cfg.base;
+    if (!rc) rc = store_add_trials(st, sweep_id, t, n, added, err);
+    for (int i = 0; i < 3 * n; i++) free(texts[i]);
+    free(texts);
+    free(t);
+    return rc;
+}
 
-    data_set train, test;
-    if (data_load_dir(&train, &test, rcfg->data.dir, rcfg->data.classes, err)) {
+static int parse_int_arg(const char *s, int lo, int hi, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+typedef struct run_args {
+    const char *file, *db;
+    int jobs, dry, verbose, nover;
+    char **over;
+} run_args;
+
+/* 1: --help printed; 0: parsed; -1: error. */
+static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(run_usage, stdout);
+            return 1;
+        } else if (!strcmp(s, "-j") || !strcmp(s, "--jobs") || (!strncmp(s, "-j", 2) && s[2])) {
+            const char *v = s[1] == 'j' && s[2] ? s + 2 : i + 1 < argc ? argv[++i] : "";
+            if (parse_int_arg(v, 1, 64, &a->jobs))
+                return err_set(err, ERR_INPUT, "sweep run: -j needs a number of workers from 1 to 64");
+        } else if (!strcmp(s, "--db")) {
+            if (i + 1 >= argc) return err_set(err, ERR_INPUT, "sweep run: --db needs a path");
+            a->db = argv[++i];
+        } else if (!strcmp(s, "--dry-run")) {
+            a->dry = 1;
+        } else if (!strcmp(s, "-v") || !strcmp(s, "--verbose")) {
+            a->verbose = 1;
+        } else if (s[0] == '-') {
+            return err_set(err, ERR_INPUT, "sweep run: unknown option '%s'; see sweep run --help", s);
+        } else if (strchr(s, '=')) {
+            a->over[a->nover++] = argv[i];
+        } else if (!a->file) {
+            a->file = s;
+        } else {
+            return err_set(err, ERR_INPUT,
+                           "sweep run: one config file at a time (got '%s' and '%s')", a->file, s);
+        }
+    }
+    if (!a->file) return err_set(err, ERR_INPUT, "sweep run: which config? usage: sweep run FILE.yaml");
+    return 0;
+}
+
+static void print_trials(const cfg_file *cfg, const sweep_plan *plan) {
+    printf("%s: %d trial%s\n", cfg->name, plan->ntrials, plan->ntrials == 1 ? "" : "s");
+    for (int k = 0; k < plan->ntrials; k++) {
+        char desc[512];
+        sweep_describe(&plan->trials[k], desc, sizeof desc);
+        printf("%5d  %s\n", k, desc[0] ? desc : "(the base config)");
+    }
+}
+
+/* Open the store, register the sweep and its trials, train, summarise. */
+static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, const run_args *a,
+                    sw_err *err) {
+    char dbpath[1200];
+    if (a->db) snprintf(dbpath, sizeof dbpath, "%s", a->db);
+    else if (default_db(dbpath, sizeof dbpath, cfg->name, err)) return -1;
+    char *yaml = resolved_yaml(cfg, err);
+    if (!yaml) return -1;
+    store *st = NULL;
+    int64_t sweep_id = 0;
+    int added = 0, signo = 0, rc;
+    store_counts cnt;
+    if ((rc = store_open(&st, dbpath, err)) ||
+        (rc = store_sweep(st, cfg->name, yaml, SWEEP_VERSION, &sweep_id, err)) ||
+        (rc = add_trials(st, sweep_id, sc, plan, &added, err)) ||
+        (rc = store_counts_get(st, sweep_id, &cnt, err)))
+        goto out;
+    int rows = cnt.pending + cnt.running + cnt.done + cnt.failed + cnt.diverged + cnt.stopped +
+               cnt.pruned;
+    fprintf(stderr, "%s: %d trial%s, %d to train with %d worker%s; results in %s\n", cfg->name,
+            plan->ntrials, plan->ntrials == 1 ? "" : "s", cnt.pending + cnt.stopped + cnt.running,
+            a->jobs, a->jobs == 1 ? "" : "s", dbpath);
+    if (plan->ntrials > rows)
+        fprintf(stderr, "%d trial(s) already done in an earlier sweep of this database (same "
+                "settings): sweep report %s shows them\n", plan->ntrials - rows, dbpath);
+    sched_opts so = {.jobs = a->jobs, .progress = a->verbose || isatty(STDERR_FILENO)};
+    if ((rc = sched_run(sc, st, sweep_id, &so, &signo, err))) goto out;
+    rc = report_summary(st, sweep_id, stdout, 20, err);
+    if (signo) {
+        fprintf(stderr, "sweep: runs in flight are marked stopped; the same command trains "
+                "them again\n");
+        rc = err_set(err, 128 + signo, "interrupted by %s", strsignal(signo));
+    }
+out:
+    store_close(st);
+    free(yaml);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv, sw_err *err) {
+    run_args a = {.jobs = 1};
+    if (!(a.over = calloc((size_t)argc + 1, sizeof *a.over)))
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    int rc = parse_run_args(&a, argc, argv, err);
+    cfg_file cfg;
+    if (rc || (rc = cfg_load(&cfg, a.file, a.over, a.nover, err))) {
+        free(a.over);
+        return rc > 0 ? 0 : -1;
+    }
+    free(a.over);
+    sweep_plan plan;
+    if (sweep_plan_make(&plan, &cfg, err)) {
         cfg_free(&cfg);
         return -1;
     }
-    int n = train.n;
-    if (rcfg->data.limit > 0 && rcfg->data.limit < n) n = rcfg->data.limit;
-    if (rcfg->data.validation >= n) {
-        data_free(&train); data_free(&test); cfg_free(&cfg);
-        return err_set(err, ERR_INPUT,
-                       "%s: data.validation (%d) must be smaller than the %d training examples",
-                       file, rcfg->data.validation, n);
+    if (a.dry) {
+        print_trials(&cfg, &plan);
+    } else {
+        sched sc;
+        rc = sched_prepare(&sc, &cfg, &plan, err);
+        if (!rc) {
+            rc = run_plan(&cfg, &plan, &sc, &a, err);
+            sched_free(&sc);
+        }
     }
-    int *tr_idx = malloc(sizeof(int) * (size_t)n), *va_idx = malloc(sizeof(int) * (size_t)n);
-    data_split(tr_idx, va_idx, n, rcfg->data.validation, rcfg->data.split_seed);
-    train_data d = {&train, tr_idx, n - rcfg->data.validation, va_idx, rcfg->data.validation, &test};
-
-    layer_spec layers[CFG_MAX_LAYERS];
-    int nl = cfg_layers(&rcfg->model, train.classes, layers, CFG_MAX_LAYERS);
-    char model[256];
-    nn_describe(layers, nl, model, sizeof model);
-    printf("%s: %d-%s-%d, %d train / %d validation / %d test examples, %d epochs, batch %d, %s, "
-           "lr %s %g\n",
-           cfg.name, train.dim, model, train.classes, d.n_train, d.n_val, test.n,
-           rcfg->train.epochs, rcfg->train.batch_size, optim_name(&rcfg->train.optimizer),
-           train_schedule_name(rcfg->train.lr.schedule), rcfg->train.lr.initial);
-    printf("epoch         lr  train_loss  train_acc  val_loss  val_acc    time\n");
-    train_result res;
-    rc = train_run(&res, &rcfg->train, layers, nl, &d, print_epoch, NULL, 0, err);
-    if (!rc) {
-        if (res.status == TRAIN_DIVERGED)
-            printf("diverged in epoch %d (loss became NaN or infinite)\n", res.diverged_epoch);
-        if (res.best_epoch > 0)
-            printf("best epoch %d: validation %.2f%%, test %.2f%% (loss %.4f), %.1f s\n",
-                   res.best_epoch, 100 * res.best_val_acc, 100 * res.test_acc, res.test_loss,
-                   res.train_seconds);
-    }
-    free(tr_idx); free(va_idx);
-    data_free(&train); data_free(&test);
+    sweep_plan_free(&plan);
     cfg_free(&cfg);
     return rc;
 }
 
+static const char schema_usage[] =
+    "usage: sweep schema\n\nPrint the SQL schema of sweep databases.\n";
+
+static int cmd_schema(int argc, char **argv, sw_err *err) {
+    (void)err;
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(schema_usage, stdout);
+        return 0;
+    }
+    fputs(store_schema_sql(), stdout);
+    return 0;
+}
+
+static const char report_usage[] =
+    "usage: sweep report DB [--top N]\n\n"
+    "Print a sweep database's counts, its best configurations (test accuracy mean +- std\n"
+    "over seeds) and, for each swept parameter, test accuracy per value.\n";
+
+static int cmd_report(int argc, char **argv, sw_err *err) {
+    const char *db = NULL;
+    int top = 10;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(report_usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--top")) {
+            if (i + 1 >= argc || parse_int_arg(argv[++i], 1, 1000000, &top))
+                return err_set(err, ERR_INPUT, "sweep report: --top needs a positive number");
+        } else if (argv[i][0] == '-') {
+            return err_set(err, ERR_INPUT, "sweep report: unknown option '%s'", argv[i]);
+        } else {
+            db = argv[i];
+        }
+    }
+    if (!db) return err_set(err, ERR_INPUT, "sweep report: which database? usage: sweep report DB");
+    if (access(db, F_OK))
+        return err_set(err, ERR_INPUT, "%s: no such database; run a sweep first", db);
+    store *st;
+    if (store_open(&st, db, err)) return -1;
+    int rc = report_db(st, stdout, top, err);
+    store_close(st);
+    return rc;
+}
+
 static const command commands[] = {
-    {"run", cmd_run, "train the runs a config file describes", run_usage},
+    {"run", cmd_run, "train the trials of a config file, logging to SQLite", run_usage},
+    {"report", cmd_report, "best configurations and per-parameter tables of a database", report_usage},
+    {"schema", cmd_schema, "print the database schema", schema_usage},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -166,6 +166,42 @@ node *node_new_scalar(const char *s, int plain) {
     return n;
 }
 
+node *node_new_map(void) { return node_alloc(NODE_MAP, GENERATED, 0, 0); }
+
+int node_append(node *map, const char *key, node *value) {
+    node *k = node_new_scalar(key, 1);
+    node **keys = k ? realloc(map->keys, sizeof(node *) * (size_t)(map->n + 1)) : NULL;
+    if (keys) map->keys = keys;
+    node **items = keys ? realloc(map->items, sizeof(node *) * (size_t)(map->n + 1)) : NULL;
+    if (!items) {
+        node_free(k);
+        node_free(value);
+        return -1;
+    }
+    map->items = items;
+    map->keys[map->n] = k;
+    map->items[map->n++] = value;
+    return 0;
+}
+
+node *node_new_double(double v) {
+    char buf[32];
+    /* The shortest text that reads back as the same double; always with a
+     * '.' or an exponent, so it stays a float in YAML and JSON. */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    if (!strpbrk(buf, ".eE") && strlen(buf) + 2 < sizeof buf) strcat(buf, ".0");
+    return node_new_scalar(buf, 1);
+}
+
+node *node_new_int(long long v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return node_new_scalar(buf, 1);
+}
+
 void node_free(node *n) {
     if (!n) return;
     for (int i = 0; i < n->n; i++) {

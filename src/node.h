@@ -59,6 +59,14 @@ int node_set(node *root, const char *path, node *value, sw_err *err);
 int node_override(node *root, const char *assignment, sw_err *err);
 
 node *node_new_scalar(const char *s, int plain);
+/* Plain scalars for numbers: the shortest text that reads back exactly
+ * (doubles always show a '.' or an exponent). */
+node *node_new_double(double v);
+/* An empty mapping, and appending key: value to one (no duplicate check:
+ * keys may hold dots). Takes ownership of value, also on failure. */
+node *node_new_map(void);
+int node_append(node *map, const char *key, node *value);
+node *node_new_int(long long v);
 node *node_clone(const node *n);
 void node_free(node *n);
 

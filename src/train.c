@@ -3,8 +3,8 @@
  * The epoch: shuffle the training indices (seeded stream 3), then for each
  * mini-batch convert its uint8 images to floats, forward, softmax + loss,
  * backward, one optimizer step. The last batch of an epoch may be smaller.
- * Then evaluate the validation indices in eval mode. A batch whose loss is
- * not finite ends the run as diverged. The best epoch's params and state are
+ * Then evaluate the validation indices in eval mode. A batch whose mean loss
+ * is not finite, or above 100 log(classes), ends the run as diverged. The best epoch's params and state are
  * copied aside; the test set is evaluated with them. Nothing is allocated
  * inside the epoch loop. Called by the sweep runner and the tests. */
 #include "train.h"
@@ -105,6 +105,9 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
 
     res->best_val_acc = -1.0;
     int since_best = 0;
+    /* A mean batch loss above 100x that of guessing uniformly (log C) means
+     * the weights blew up: such runs end up NaN or with every ReLU dead. */
+    double diverge_at = 100.0 * log((double)net.classes > 1 ? net.classes : 2);
     for (int e = 1; e <= tc->epochs && res->status == TRAIN_DONE; e++) {
         double te = now_seconds();
         train_epoch ep = {.epoch = e, .lr = train_lr(&tc->lr, e, tc->epochs)};
@@ -117,7 +120,7 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
             const float *logits = nn_forward(&net, x, b, 1);
             int correct;
             double l = nn_softmax_xent(dlogits, logits, y, b, net.classes, &correct);
-            if (!isfinite(l)) {
+            if (!isfinite(l) || l > diverge_at * b) {
                 res->status = TRAIN_DIVERGED;
                 res->diverged_epoch = e;
                 break;

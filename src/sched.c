@@ -1,0 +1,431 @@
+/* sched.c - workers, pipes, claims and progress. See sched.h.
+ *
+ * The protocol on each worker's two pipes is fixed-size messages:
+ *   parent -> worker: ASSIGN(trial, run_id) | VERDICT(go on / stop) | QUIT
+ *   worker -> parent: EPOCH(metrics), then waits for a VERDICT;
+ *                     DONE(result) | FAIL(error text)
+ * A worker that dies (killed, crashed) closes its pipe: the parent records
+ * its run as failed and starts another worker. Workers ignore SIGINT and
+ * SIGTERM (a terminal's Ctrl-C reaches the whole group): the parent decides,
+ * marks the runs in flight stopped, kills the workers and returns. Workers
+ * also die with the parent (PR_SET_PDEATHSIG), so none trains on unseen. */
+#include "sched.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MSG_ASSIGN, MSG_VERDICT, MSG_QUIT, MSG_EPOCH, MSG_DONE, MSG_FAIL };
+
+typedef struct msg {
+    int type;
+    int trial;
+    int64_t run_id;
+    int verdict;          /* VERDICT: 0 go on, else a train_status */
+    train_epoch epoch;    /* EPOCH */
+    train_result result;  /* DONE (best_params is never sent) */
+    char error[1024];     /* FAIL */
+} msg;
+
+/* ---- data ---- */
+
+void sched_free(sched *s) {
+    for (int i = 0; i < s->ndatasets; i++) {
+        data_free(&s->datasets[i].train);
+        data_free(&s->datasets[i].test);
+    }
+    free(s->datasets);
+    free(s->trial_dataset);
+    memset(s, 0, sizeof *s);
+}
+
+static int where_err(sw_err *err, const cfg_file *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int where_err(sw_err *err, const cfg_file *c, const char *path, const char *fmt, ...) {
+    const node *w = cfg_where(c, path);
+    char text[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return err_set(err, ERR_INPUT, "%s:%d:%d: %s", w->file, w->line, w->col, text);
+}
+
+int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err) {
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->plan = plan;
+    s->datasets = calloc((size_t)plan->ntrials, sizeof *s->datasets);
+    s->trial_dataset = calloc((size_t)plan->ntrials, sizeof(int));
+    if (!s->datasets || !s->trial_dataset) {
+        sched_free(s);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    for (int k = 0; k < plan->ntrials; k++) {
+        const run_cfg *rc = &plan->trials[k].cfg;
+        int d = 0;
+        while (d < s->ndatasets && (strcmp(s->datasets[d].dir, rc->data.dir) ||
+                                    s->datasets[d].classes != rc->data.classes))
+            d++;
+        if (d == s->ndatasets) {
+            sched_dataset *D = &s->datasets[d];
+            snprintf(D->dir, sizeof D->dir, "%s", rc->data.dir);
+            D->classes = rc->data.classes;
+            if (data_load_dir(&D->train, &D->test, D->dir, D->classes, err)) {
+                sched_free(s);
+                return -1;
+            }
+            s->ndatasets++;
+        }
+        s->trial_dataset[k] = d;
+        const data_set *tr = &s->datasets[d].train;
+        int n = rc->data.limit > 0 && rc->data.limit < tr->n ? rc->data.limit : tr->n;
+        int rcode = 0;
+        if (rc->data.validation >= n)
+            rcode = where_err(err, cfg, "data.validation",
+                              "data.validation (%d) must be smaller than the %d training "
+                              "examples of %s", rc->data.validation, n, rc->data.dir);
+        else if (rc->train.batch_size > n - rc->data.validation)
+            rcode = where_err(err, cfg, "train.batch_size",
+                              "train.batch_size (%d) is larger than the %d training examples "
+                              "left after validation", rc->train.batch_size,
+                              n - rc->data.validation);
+        if (rcode) {
+            sched_free(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void sched_hidden(const sched *s, int k, char *buf, size_t size) {
+    const run_cfg *rc = &s->plan->trials[k].cfg;
+    layer_spec L[CFG_MAX_LAYERS];
+    int nl = cfg_layers(&rc->model, s->datasets[s->trial_dataset[k]].train.classes, L,
+                        CFG_MAX_LAYERS);
+    nn_describe(L, nl, buf, size);
+}
+
+/* ---- pipes ---- */
+
+static int write_msg(int fd, const msg *m) {
+    const char *p = (const char *)m;
+    size_t left = sizeof *m;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+/* 0 on a whole message, -1 on EOF or error. */
+static int read_msg(int fd, msg *m) {
+    char *p = (char *)m;
+    size_t left = sizeof *m;
+    while (left) {
+        ssize_t r = read(fd, p, left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        left -= (size_t)r;
+    }
+    return 0;
+}
+
+/* ---- the worker ---- */
+
+typedef struct worker_ctx { int in, out, trial; int64_t run_id; } worker_ctx;
+
+static int worker_epoch(void *ctx, const train_epoch *e) {
+    worker_ctx *w = ctx;
+    msg m = {.type = MSG_EPOCH, .trial = w->trial, .run_id = w->run_id, .epoch = *e};
+    if (write_msg(w->out, &m) || read_msg(w->in, &m) || m.type != MSG_VERDICT) _exit(3);
+    return m.verdict;
+}
+
+static void worker_train(const sched *s, worker_ctx *w) {
+    const run_cfg *rc = &s->plan->trials[w->trial].cfg;
+    const sched_dataset *D = &s->datasets[s->trial_dataset[w->trial]];
+    int n = rc->data.limit > 0 && rc->data.limit < D->train.n ? rc->data.limit : D->train.n;
+    msg m = {.trial = w->trial, .run_id = w->run_id};
+    int *tr = malloc(sizeof(int) * (size_t)n), *va = malloc(sizeof(int) * (size_t)n);
+    sw_err err = {0, ""};
+    if (!tr || !va) {
+        m.type = MSG_FAIL;
+        snprintf(m.error, sizeof m.error, "out of memory for the split");
+    } else {
+        data_split(tr, va, n, rc->data.validation, rc->data.split_seed);
+        train_data d = {&D->train, tr, n - rc->data.validation, va, rc->data.validation, &D->test};
+        layer_spec L[CFG_MAX_LAYERS];
+        int nl = cfg_layers(&rc->model, D->train.classes, L, CFG_MAX_LAYERS);
+        if (train_run(&m.result, &rc->train, L, nl, &d, worker_epoch, w, 0, &err)) {
+            m.type = MSG_FAIL;
+            snprintf(m.error, sizeof m.error, "%s", err.msg);
+        } else {
+            m.type = MSG_DONE;
+        }
+    }
+    free(tr);
+    free(va);
+    if (write_msg(w->out, &m)) _exit(3);
+}
+
+static void worker_main(const sched *s, int in, int out) {
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    worker_ctx w = {in, out, 0, 0};
+    msg m;
+    while (!read_msg(in, &m) && m.type == MSG_ASSIGN) {
+        w.trial = m.trial;
+        w.run_id = m.run_id;
+        worker_train(s, &w);
+    }
+    _exit(0);
+}
+
+/* ---- the parent ---- */
+
+typedef struct slot {
+    pid_t pid;
+    int to, from;     /* pipe ends: parent writes to, reads from */
+    int busy;         /* has a trial */
+    int trial;
+    int64_t run_id;
+    int epochs_done;
+    double best_val;
+} slot;
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig) { got_signal = sig; }
+
+static int spawn(slot *w, const sched *s, slot *slots, int nslots) {
+    int down[2], up[2];
+    if (pipe(down)) return -1;
+    if (pipe(up)) {
+        close(down[0]); close(down[1]);
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(down[0]); close(down[1]); close(up[0]); close(up[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(down[1]);
+        close(up[0]);
+        for (int i = 0; i < nslots; i++)
+            if (slots[i].pid > 0) { close(slots[i].to); close(slots[i].from); }
+        worker_main(s, down[0], up[1]);
+    }
+    close(down[0]);
+    close(up[1]);
+    memset(w, 0, sizeof *w);
+    w->pid = pid;
+    w->to = down[1];
+    w->from = up[0];
+    return 0;
+}
+
+static void retire(slot *w, int kill_it) {
+    if (w->pid <= 0) return;
+    if (kill_it) kill(w->pid, SIGKILL);
+    close(w->to);
+    close(w->from);
+    waitpid(w->pid, NULL, 0);
+    w->pid = 0;
+    w->busy = 0;
+}
+
+static void fmt_duration(char *buf, size_t size, double s) {
+    if (!isfinite(s) || s < 0) snprintf(buf, size, "?");
+    else if (s < 60) snprintf(buf, size, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, size, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+typedef struct progress {
+    int on;
+    int total, finished;     /* trials of this plan, and how many ended */
+    long epochs_left;        /* of trials not ended */
+    long epochs_seen;
+    double epoch_seconds;    /* sum over epochs_seen */
+    int jobs;
+} progress;
+
+static void eta_text(const progress *p, char *buf, size_t size) {
+    if (!p->epochs_seen) { snprintf(buf, size, "?"); return; }
+    double per = p->epoch_seconds / (double)p->epochs_seen;
+    fmt_duration(buf, size, per * (double)p->epochs_left / p->jobs);
+}
+
+int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *signo,
+              sw_err *err) {
+    *signo = 0;
+    got_signal = 0;
+    struct sigaction sa = {0}, old_int, old_term, old_pipe;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction ign = {0};
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old_pipe);
+
+    int nslots = o->jobs;
+    slot *slots = calloc((size_t)nslots, sizeof *slots);
+    if (!slots) return err_set(err, ERR_INTERNAL, "out of memory");
+    store_counts cnt;
+    progress p = {.on = o->progress, .total = s->plan->ntrials, .jobs = nslots};
+    if (store_counts_get(st, sweep_id, &cnt, err)) { free(slots); return -1; }
+    int rc = 0, more = 1;
+    for (int k = 0; k < s->plan->ntrials; k++) p.epochs_left += s->plan->trials[k].cfg.train.epochs;
+    p.finished = cnt.done + cnt.diverged + cnt.failed + cnt.pruned;
+    p.epochs_left = (long)((double)p.epochs_left * (p.total - p.finished) / (p.total ? p.total : 1));
+
+    for (;;) {
+        /* Give idle workers a trial; start workers while there is work. */
+        for (int i = 0; i < nslots && more && !got_signal && !rc; i++) {
+            slot *w = &slots[i];
+            if (w->busy) continue;
+            int64_t run_id;
+            int tk;
+            int got = store_claim(st, sweep_id, &run_id, &tk, err);
+            if (got < 0) { rc = -1; break; }
+            if (got == 0 || tk >= s->plan->ntrials) { more = 0; break; }
+            if (w->pid <= 0 && spawn(w, s, slots, nslots)) {
+                rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
+                store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
+                break;
+            }
+            msg m = {.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
+            w->busy = 1;
+            w->trial = tk;
+            w->run_id = run_id;
+            w->epochs_done = 0;
+            w->best_val = 0;
+            if (write_msg(w->to, &m)) { /* died at once: the read side reports it */ }
+        }
+        int busy = 0;
+        for (int i = 0; i < nslots; i++) busy += slots[i].busy;
+        if (rc || got_signal || !busy) break;
+
+        struct pollfd fds[64];
+        int nf = 0, map[64];
+        for (int i = 0; i < nslots && nf < 64; i++)
+            if (slots[i].busy) { fds[nf] = (struct pollfd){slots[i].from, POLLIN, 0}; map[nf++] = i; }
+        int r = poll(fds, (nfds_t)nf, 500);
+        if (r < 0 && errno != EINTR) { rc = err_set(err, ERR_INTERNAL, "poll: %s", strerror(errno)); break; }
+        for (int f = 0; f < nf && r > 0 && !got_signal; f++) {
+            if (!(fds[f].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            slot *w = &slots[map[f]];
+            const sweep_trial *t = &s->plan->trials[w->trial];
+            msg m;
+            if (read_msg(w->from, &m)) {
+                /* The worker died: record why, and start afresh for the next trial. */
+                int status = 0;
+                close(w->to);
+                close(w->from);
+                waitpid(w->pid, &status, 0);
+                w->pid = 0;
+                w->busy = 0;
+                char why[128];
+                if (WIFSIGNALED(status))
+                    snprintf(why, sizeof why, "worker died: signal %d (%s)", WTERMSIG(status),
+                             strsignal(WTERMSIG(status)));
+                else
+                    snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
+                if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
+                p.finished++;
+                p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
+                fprintf(stderr, "sweep: trial %d failed: %s\n", w->trial, why);
+                continue;
+            }
+            if (m.type == MSG_EPOCH) {
+                if (store_epoch(st, w->run_id, &m.epoch, err)) { rc = -1; break; }
+                w->epochs_done++;
+                p.epochs_left--;
+                p.epochs_seen++;
+                p.epoch_seconds += m.epoch.seconds;
+                if (m.epoch.val_acc > w->best_val) w->best_val = m.epoch.val_acc;
+                if (p.on) {
+                    char desc[256], eta[32];
+                    sweep_describe(t, desc, sizeof desc);
+                    eta_text(&p, eta, sizeof eta);
+                    fprintf(stderr,
+                            "[%d/%d done, ETA %s] trial %d%s%s%s epoch %d/%d  loss %.4f  val "
+                            "%.2f%%  best %.2f%%  %.1fs\n",
+                            p.finished, p.total, eta, w->trial, desc[0] ? " (" : "", desc,
+                            desc[0] ? ")" : "", m.epoch.epoch, t->cfg.train.epochs,
+                            m.epoch.train_loss, 100 * m.epoch.val_acc, 100 * w->best_val,
+                            m.epoch.seconds);
+                }
+                msg v = {.type = MSG_VERDICT, .verdict = 0};
+                write_msg(w->to, &v);
+            } else if (m.type == MSG_DONE || m.type == MSG_FAIL) {
+                const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
+                int ok = m.type == MSG_DONE;
+                char why[160];
+                snprintf(why, sizeof why, "diverged in epoch %d: a batch loss was NaN, infinite "
+                         "or above 100 log(classes)", m.result.diverged_epoch);
+                const char *error = !ok ? m.error : m.result.status == TRAIN_DIVERGED ? why : NULL;
+                if (store_finish(st, w->run_id, status, ok ? &m.result : NULL, error, err)) {
+                    rc = -1;
+                    break;
+                }
+                p.finished++;
+                p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
+                w->busy = 0;
+                if (p.on || !ok) {
+                    if (!ok)
+                        fprintf(stderr, "sweep: trial %d failed: %s\n", w->trial, m.error);
+                    else if (m.result.status == TRAIN_DIVERGED)
+                        fprintf(stderr, "trial %d diverged in epoch %d\n", w->trial,
+                                m.result.diverged_epoch);
+                    else
+                        fprintf(stderr, "trial %d %s: test %.2f%% (best epoch %d, %.1f s)\n",
+                                w->trial, status, 100 * m.result.test_acc, m.result.best_epoch,
+                                m.result.train_seconds);
+                }
+            }
+        }
+    }
+
+    /* Stop: runs in flight are marked stopped (they start afresh next time). */
+    if (got_signal || rc) {
+        for (int i = 0; i < nslots; i++)
+            if (slots[i].busy) {
+                char why[64];
+                snprintf(why, sizeof why, "interrupted by %s",
+                         got_signal ? strsignal(got_signal) : "an error");
+                store_finish(st, slots[i].run_id, "stopped", NULL, why, NULL);
+            }
+    }
+    for (int i = 0; i < nslots; i++) {
+        if (slots[i].pid > 0 && !slots[i].busy && !got_signal && !rc) {
+            msg q = {.type = MSG_QUIT};
+            write_msg(slots[i].to, &q);
+            retire(&slots[i], 0);
+        } else {
+            retire(&slots[i], 1);
+        }
+    }
+    free(slots);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    if (got_signal && !rc) *signo = got_signal;
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* sched.h - running a sweep's trials in worker processes.
+ *
+ * Owns: loading each data set the trials need (once, before the workers
+ * fork, so they share it), checking the trials against the data, the worker
+ * processes and their pipes, claiming trials in the store, writing each
+ * reported epoch and result, progress lines, and SIGINT/SIGTERM. The parent
+ * is the only process that writes the database; a worker trains one trial
+ * at a time, reports each epoch and waits for a verdict (go on or stop), so
+ * a pruner can be added without touching the workers. */
+#ifndef SWEEP_SCHED_H
+#define SWEEP_SCHED_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "data.h"
+#include "store.h"
+#include "sweep.h"
+
+typedef struct sched_dataset {
+    char dir[1024];
+    int classes;       /* as configured (0: inferred) */
+    data_set train, test;
+} sched_dataset;
+
+typedef struct sched {
+    const cfg_file *cfg;
+    const sweep_plan *plan;
+    int ndatasets;
+    sched_dataset *datasets;
+    int *trial_dataset;  /* (ntrials): index into datasets */
+} sched;
+
+typedef struct sched_opts {
+    int jobs;      /* worker processes, >= 1 */
+    int progress;  /* print a line per epoch on stderr */
+} sched_opts;
+
+/* Load the data of every trial and check each trial against it (validation
+ * size, batch size, classes): input errors name the config place. */
+int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err);
+void sched_free(sched *s);
+
+/* Hidden-layer text of trial k for the runs table ("256", "512-256"). */
+void sched_hidden(const sched *s, int k, char *buf, size_t size);
+
+/* Train every claimable trial of the sweep with o->jobs workers. Returns 0
+ * when the sweep ran out of trials; on SIGINT/SIGTERM it marks the runs in
+ * flight stopped and returns 128 + the signal number in *signo. */
+int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *signo,
+              sw_err *err);
+
+#endif

@@ -1,0 +1,105 @@
+/* sweep.c - expanding a config into trials. See sweep.h. */
+#include "sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler.h"
+
+void sweep_plan_free(sweep_plan *p) {
+    for (int i = 0; i < p->ntrials; i++) node_free(p->trials[i].swept);
+    free(p->trials);
+    p->trials = NULL;
+    p->ntrials = 0;
+}
+
+/* Resolve the base tree with trial t's values put in. */
+static int resolve_trial(sweep_trial *t, const cfg_file *c, sw_err *err) {
+    node *tree = node_clone(c->root);
+    if (!tree) return err_set(err, ERR_INTERNAL, "out of memory");
+    int rc = 0;
+    for (int i = 0; i < t->swept->n && !rc; i++)
+        rc = node_set(tree, t->swept->keys[i]->str, node_clone(t->swept->items[i]), err);
+    if (!rc) rc = cfg_resolve(&t->cfg, tree, c->name, err);
+    node_free(tree);
+    if (rc) {
+        char desc[512];
+        sweep_describe(t, desc, sizeof desc);
+        return err_prefix(err, "%s: trial %d (%s)", c->path, t->index, desc);
+    }
+    return 0;
+}
+
+int sweep_plan_make(sweep_plan *p, const cfg_file *c, sw_err *err) {
+    memset(p, 0, sizeof *p);
+    if (!c->sweep.present) {
+        p->trials = calloc(1, sizeof *p->trials);
+        if (!p->trials || !(p->trials[0].swept = node_new_map())) {
+            free(p->trials);
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+        p->ntrials = 1;
+        p->trials[0].cfg = c->base;
+        return 0;
+    }
+    sampler s;
+    if (sampler_init(&s, &c->sweep, err)) return -1;
+    int n = s.ops->count(&s);
+    if (n < 0) {
+        sampler_free(&s);
+        return err_set(err, ERR_INTERNAL, "sampler %s has no fixed trial count", s.ops->name);
+    }
+    p->trials = calloc((size_t)n, sizeof *p->trials);
+    if (!p->trials) {
+        sampler_free(&s);
+        return err_set(err, ERR_INTERNAL, "out of memory for %d trials", n);
+    }
+    node *values[CFG_MAX_PARAMS];
+    int rc = 0;
+    for (int k = 0; k < n && !rc; k++) {
+        sweep_trial *t = &p->trials[k];
+        t->index = k;
+        p->ntrials = k + 1;
+        if (!(t->swept = node_new_map()) || s.ops->suggest(&s, k, values, err)) {
+            rc = t->swept ? -1 : err_set(err, ERR_INTERNAL, "out of memory");
+            break;
+        }
+        for (int i = 0; i < c->sweep.nparams; i++)
+            if (node_append(t->swept, c->sweep.params[i].path, values[i]) && !rc)
+                rc = err_set(err, ERR_INTERNAL, "out of memory");
+        if (!rc) rc = resolve_trial(t, c, err);
+    }
+    sampler_free(&s);
+    if (rc) sweep_plan_free(p);
+    return rc;
+}
+
+const char *sweep_short_key(const char *path) {
+    static const char *const sections[] = {"train.", "model.", "data.", NULL};
+    for (int i = 0; sections[i]; i++)
+        if (!strncmp(path, sections[i], strlen(sections[i]))) return path + strlen(sections[i]);
+    return path;
+}
+
+void sweep_describe(const sweep_trial *t, char *buf, size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < t->swept->n && len < size; i++) {
+        const char *key = sweep_short_key(t->swept->keys[i]->str);
+        const node *v = t->swept->items[i];
+        char val[64];
+        if (v->kind == NODE_SCALAR) {
+            snprintf(val, sizeof val, "%s", v->str);
+        } else if (v->kind == NODE_SEQ) { /* model.hidden: 512-256 */
+            size_t vl = 0;
+            val[0] = '\0';
+            for (int j = 0; j < v->n && vl < sizeof val; j++)
+                vl += (size_t)snprintf(val + vl, sizeof val - vl, "%s%s", j ? "-" : "",
+                                       v->items[j]->kind == NODE_SCALAR ? v->items[j]->str : "?");
+        } else {
+            snprintf(val, sizeof val, "{...}");
+        }
+        len += (size_t)snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", key, val);
+    }
+}

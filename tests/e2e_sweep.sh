@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# End-to-end tests of sweeps on generated data: grid and random expansion,
+# -j 2 against -j 1, resume after SIGKILL, SIGINT, two processes sharing one
+# database, report.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+SWEEP=./sweep
+WORK=build/e2e-sweep
+rm -rf "$WORK"; mkdir -p "$WORK"
+build/gen_data "$WORK/data" 3000 300 || { echo "gen_data failed"; exit 1; }
+build/gen_data "$WORK/big" 30000 300 || { echo "gen_data failed"; exit 1; }
+GRID=tests/configs/tiny_grid.yaml
+# What must not depend on -j, timing or interruptions.
+RUNS="SELECT trial, params, swept, hidden, epochs, batch_size, optimizer, momentum, lr_schedule, lr, l2, seed, status, best_epoch, best_val_acc, test_loss, test_acc FROM runs ORDER BY trial"
+EPOCHS="SELECT r.trial, e.epoch, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY r.trial, e.epoch"
+q() { sqlite3 "$@"; }
+
+run "dry run" 0 $SWEEP $GRID --dry-run && expect "dry run: 6 trials" '^tiny_grid: 6 trials' &&
+    expect "dry run: first parameter slowest" '^ +1 +lr.initial=0.01 seed=2$' &&
+    expect "dry run: last trial" '^ +5 +lr.initial=0.05 seed=3$'
+
+run "grid -j 1" 0 $SWEEP $GRID --db $WORK/j1.db -j 1 && expect "grid -j 1: summary" '^ +[0-9] +done'
+same "grid -j 1: 6 runs done" "$(q $WORK/j1.db "SELECT count(*) FROM results")" 6
+same "grid -j 1: 24 epoch rows" "$(q $WORK/j1.db "SELECT count(*) FROM epochs")" 24
+run "grid -j 2" 0 $SWEEP $GRID --db $WORK/j2.db -j 2
+same "-j 2 gives the same runs rows as -j 1" "$(q $WORK/j1.db "$RUNS")" "$(q $WORK/j2.db "$RUNS")"
+same "-j 2 gives the same epochs rows as -j 1" "$(q $WORK/j1.db "$EPOCHS")" "$(q $WORK/j2.db "$EPOCHS")"
+same "params is JSON with the swept value" \
+    "$(q $WORK/j1.db "SELECT json_extract(params, '\$.train.lr.initial') || ' ' || json_extract(swept, '\$.\"train.seed\"') FROM runs WHERE trial = 5")" "0.05 3"
+run "sqlite3 query from the README" 0 q $WORK/j1.db "SELECT lr, lr_schedule, avg(test_acc) FROM results GROUP BY 1,2 ORDER BY 3 DESC" &&
+    expect "the query answers" '^0\.0[15]\|cosine\|'
+
+run "report" 0 $SWEEP report $WORK/j1.db && expect "report: counts" '6 trials: 6 done' &&
+    expect "report: configurations over seeds" '^ +3 +[0-9.]+ \+- [0-9.]+ .*lr.initial=0.0[15]$' &&
+    expect "report: per parameter" '^train.lr.initial' && expect "report: per value" '^  0.01 +[0-9.]+% \+- [0-9.]+  \(3 runs\)'
+run "report of a missing database" 2 $SWEEP report $WORK/none.db && expect "report: missing db message" 'no such database'
+
+# Random search: reproducible from sweep.seed; values within their ranges.
+run "random" 0 $SWEEP tests/configs/tiny_random.yaml --db $WORK/r1.db
+run "random again" 0 $SWEEP tests/configs/tiny_random.yaml --db $WORK/r2.db
+same "random: same trials from the same seed" "$(q $WORK/r1.db "SELECT swept FROM runs ORDER BY trial")" "$(q $WORK/r2.db "SELECT swept FROM runs ORDER BY trial")"
+same "random: values in range" "$(q $WORK/r1.db "SELECT count(*) FROM runs WHERE lr BETWEEN 0.001 AND 0.3 AND momentum BETWEEN 0 AND 0.9 AND batch_size BETWEEN 16 AND 64 AND hidden IN ('16', '32-16')")" 5
+run "random, other seed" 0 $SWEEP tests/configs/tiny_random.yaml --db $WORK/r3.db sweep.seed=12
+if [ "$(q $WORK/r1.db "SELECT swept FROM runs ORDER BY trial")" != "$(q $WORK/r3.db "SELECT swept FROM runs ORDER BY trial")" ]; then
+    ok "random: another seed, other trials"; else bad "random: sweep.seed=12 drew the same trials"; fi
+
+# SIGKILL at random moments, then the same command: every trial done once,
+# the same rows as an uninterrupted run, no duplicate epochs, intact file.
+BIG="data.dir=$WORK/big data.validation=2000 train.epochs=3"
+run "reference for the kill test" 0 $SWEEP $GRID --db $WORK/ref.db $BIG -j 2
+kills=0
+for i in 1 2 3 4; do
+    $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+    sleep 0.1  # the workers die with their parent
+done
+run "resume after $kills SIGKILLs" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2
+same "resume: every trial done exactly once" "$(q $WORK/kill.db "SELECT count(*), count(DISTINCT trial) FROM runs WHERE status = 'done'")" "6|6"
+same "resume: no duplicate epoch rows" "$(q $WORK/kill.db "SELECT count(*) FROM (SELECT run_id, epoch FROM epochs GROUP BY 1, 2 HAVING count(*) > 1)")" 0
+same "resume: same rows as an uninterrupted run" "$(q $WORK/ref.db "$EPOCHS")" "$(q $WORK/kill.db "$EPOCHS")"
+same "resume: integrity_check" "$(q $WORK/kill.db "PRAGMA integrity_check")" ok
+before=$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")
+run "resume: a finished sweep" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 && expect "finished sweep: nothing to train" '0 to train'
+same "finished sweep: no trial trained again" "$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")" "$before"
+
+# SIGINT: the runs in flight are marked stopped, exit status 130, and the
+# next run finishes them.
+$SWEEP $GRID --db $WORK/int.db $BIG -j 2 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do
+    [ "$(q $WORK/int.db "SELECT count(*) FROM epochs" 2>/dev/null)" -gt 0 ] 2>/dev/null && break; sleep 0.1
+done
+kill -INT $pid; wait $pid; st=$?
+same "SIGINT: exit status 130" "$st" 130
+same "SIGINT: no run left running" "$(q $WORK/int.db "SELECT count(*) FROM runs WHERE status = 'running'")" 0
+n=$(q $WORK/int.db "SELECT count(*) FROM runs WHERE status = 'stopped'")
+ge "SIGINT: runs in flight marked stopped" "$n" 1
+run "after SIGINT" 0 $SWEEP $GRID --db $WORK/int.db $BIG -j 2
+same "after SIGINT: all done" "$(q $WORK/int.db "SELECT count(*) FROM results")" 6
+
+# Two processes on one database share the trials: none is trained twice.
+$SWEEP $GRID --db $WORK/two.db $BIG >$WORK/p1.out 2>&1 & p1=$!
+$SWEEP $GRID --db $WORK/two.db $BIG >$WORK/p2.out 2>&1 & p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+same "two processes: both succeed" "$s1 $s2" "0 0"
+same "two processes: 6 trials done, each once" "$(q $WORK/two.db "SELECT count(*), count(DISTINCT trial) FROM results")" "6|6"
+same "two processes: each epoch once" "$(q $WORK/two.db "SELECT count(*) FROM epochs")" 18
+c1=$(grep -c . <<<"$(q $WORK/two.db "SELECT DISTINCT claimed_by FROM runs")")
+ge "two processes: both trained some trials" "$c1" 2
+
+# Config errors in the sweep section.
+printf 'sweep:\n  method: grid\n  parameters:\n    train.lr.initail: [0.1]\n' > $WORK/s1.yaml
+run "swept key that does not exist" 2 $SWEEP $WORK/s1.yaml && expect "did-you-mean for swept keys" "s1.yaml:4:5: unknown key 'train.lr.initail'; did you mean 'initial'"
+printf 'sweep:\n  method: grid\n  parameters:\n    train.lr.initial: []\n' > $WORK/s2.yaml
+run "empty grid" 2 $SWEEP $WORK/s2.yaml && expect "empty grid: place" 's2.yaml:4:23: sweep.parameters.train.lr.initial is an empty list'
+printf 'sweep:\n  method: grid\n  parameters:\n    train.lr.initial: [0.1, -1]\n' > $WORK/s3.yaml
+run "bad swept value" 2 $SWEEP $WORK/s3.yaml && expect "bad swept value: its place" 's3.yaml:4:29: train.lr.initial must be a number > 0'
+printf 'sweep:\n  method: random\n  parameters:\n    train.lr.initial: {min: 0.1, max: 1}\n' > $WORK/s4.yaml
+run "random without trials" 2 $SWEEP $WORK/s4.yaml && expect "random without trials" 'sweep.trials is required with method random'
+printf 'sweep:\n  method: grid\n  parameters:\n    train.lr: [0.1]\n' > $WORK/s5.yaml
+run "sweeping a section" 2 $SWEEP $WORK/s5.yaml && expect "sweeping a section" "'train.lr' is a section; sweep one of its keys"
+
+finish e2e-sweep
