@@ -1,7 +1,7 @@
 # sweep - build, test, data, benchmarks. Plain make; libraries via pkg-config.
 #
 #   make            build ./sweep (installs missing Debian packages when root)
-#   make demo       build, fetch MNIST, train the seed network end to end
+#   make demo       build, fetch MNIST, run the learning-rate sweep end to end
 #   make test       unit + end-to-end tests on generated data (a few minutes at most)
 #   make test-full  also the slow tests on real MNIST (needs `make data`)
 #   make data       real MNIST into data/mnist/, SHA-256 verified
@@ -31,7 +31,8 @@ TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
 all: sweep
 
 demo: sweep data
-	./sweep configs/seed.yaml
+	./sweep configs/lr_grid.yaml -j $$(nproc)
+	./sweep report experiments/lr_grid.db
 
 deps:
 	@scripts/deps.sh install $(DEB_PKGS)

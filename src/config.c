@@ -601,6 +601,57 @@ const node *cfg_where(const cfg_file *c, const char *path) {
     return n ? n : c->root;
 }
 
+/* "sweep.parameters.KEY=VALUE": KEY is one swept key path (it has dots of
+ * its own), so it replaces or adds that entry of sweep.parameters. */
+#define PARAMS_PREFIX "sweep.parameters."
+
+static int override_param(node *root, const char *assignment, sw_err *err) {
+    const char *key = assignment + strlen(PARAMS_PREFIX), *eq = strchr(key, '=');
+    char name[256], one[4096];
+    if (!eq || eq == key || (size_t)(eq - key) >= sizeof name || strlen(eq) + 2 > sizeof one)
+        return err_set(err, ERR_INPUT, "command line: override '%s' needs a key and a value",
+                       assignment);
+    memcpy(name, key, (size_t)(eq - key));
+    name[eq - key] = '\0';
+    /* Parse the value on its own, as an override of a one-segment key as
+     * long as the whole path, so columns in messages match what was typed. */
+    node *tmp = NULL;
+    size_t plen = (size_t)(eq - assignment);
+    memset(one, 'v', plen);
+    snprintf(one + plen, sizeof one - plen, "%s", eq);
+    if (node_parse_string(&tmp, "{}", 2, "command line", err) || node_override(tmp, one, err)) {
+        node_free(tmp);
+        const char *col = strstr(err->msg, "': column ");
+        if (col) {
+            char rest[sizeof err->msg];
+            snprintf(rest, sizeof rest, "%s", col + 3);
+            err_set(err, ERR_INPUT, "command line: override '%s': %s", assignment, rest);
+        }
+        return -1;
+    }
+    node *value = tmp->items[0];
+    tmp->items[0] = NULL;
+    node_free(tmp);
+    node *params = node_at(root, "sweep.parameters");
+    if (!params) {
+        node *map = node_new_map();
+        if (!map || node_set(root, "sweep.parameters", map, err)) return -1;
+        params = node_at(root, "sweep.parameters");
+    }
+    if (params->kind != NODE_MAP) {
+        node_free(value);
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.parameters must be a mapping", params->file,
+                       params->line, params->col);
+    }
+    for (int i = 0; i < params->n; i++)
+        if (!strcmp(params->keys[i]->str, name)) {
+            node_free(params->items[i]);
+            params->items[i] = value;
+            return 0;
+        }
+    return node_append(params, name, value) ? err_set(err, ERR_INTERNAL, "out of memory") : 0;
+}
+
 int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrides, sw_err *err) {
     memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
@@ -612,7 +663,9 @@ int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrid
         return -1;
     }
     for (int i = 0; i < noverrides; i++)
-        if (node_override(c->root, overrides[i], err)) {
+        if (strncmp(overrides[i], PARAMS_PREFIX, strlen(PARAMS_PREFIX))
+                ? node_override(c->root, overrides[i], err)
+                : override_param(c->root, overrides[i], err)) {
             cfg_free(c);
             return -1;
         }
