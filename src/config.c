@@ -166,7 +166,7 @@ static int resolve_value(run_cfg *c, const node *v, const key_def *k, const char
     case K_U64: {
         long long x;
         if (node_to_ll(v, &x) || x < 0)
-            return bad_value(err, v, path, "a non-negative integer");
+            return bad_value(err, v, path, "an integer from 0 to 9223372036854775807");
         *(uint64_t *)(base + k->off) = (uint64_t)x;
         return 0;
     }
@@ -367,41 +367,56 @@ node *cfg_to_node(const run_cfg *c, int with_name) {
     return root;
 }
 
+static const key_def *find_path(const char *path, const node *where, sw_err *err);
+
 int cfg_check_path(const char *path, const node *where, sw_err *err) {
+    return find_path(path, where, err) ? 0 : -1;
+}
+
+/* The schema entry a swept path sets, or NULL with an error at `where`. */
+static const key_def *find_path(const char *path, const node *where, sw_err *err) {
     const key_def *table = top_keys;
     char prefix[256] = "", seg[128];
     const char *p = path;
     for (;;) {
         size_t n = strcspn(p, ".");
         if (n == 0 || n >= sizeof seg || strlen(prefix) + n + 2 > sizeof prefix)
-            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' is not a config key", where->file,
-                           where->line, where->col, path);
+        {
+            err_set(err, ERR_INPUT, "%s:%d:%d: '%s' is not a config key", where->file,
+                    where->line, where->col, path);
+            return NULL;
+        }
         memcpy(seg, p, n);
         seg[n] = '\0';
         const char *rest = p[n] ? p + n + 1 : NULL;
         node fake = *where;
         fake.str = seg;
         const key_def *k = lookup_key(table, &fake, prefix, err);
-        if (!k) return -1;
+        if (!k) return NULL;
         size_t len = strlen(prefix);
         snprintf(prefix + len, sizeof prefix - len, "%s%s", len ? "." : "", seg);
-        if (k->kind == K_SKIP || !strcmp(prefix, "name"))
-            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' cannot be swept", where->file,
-                           where->line, where->col, prefix);
+        if (k->kind == K_SKIP || !strcmp(prefix, "name")) {
+            err_set(err, ERR_INPUT, "%s:%d:%d: '%s' cannot be swept", where->file, where->line,
+                    where->col, prefix);
+            return NULL;
+        }
         if (k->kind == K_MAP) {
-            if (!rest)
-                return err_set(err, ERR_INPUT,
-                               "%s:%d:%d: '%s' is a section; sweep one of its keys, such as "
-                               "'%s.%s'", where->file, where->line, where->col, prefix, prefix,
-                               k->sub[0].name);
+            if (!rest) {
+                err_set(err, ERR_INPUT,
+                        "%s:%d:%d: '%s' is a section; sweep one of its keys, such as '%s.%s'",
+                        where->file, where->line, where->col, prefix, prefix, k->sub[0].name);
+                return NULL;
+            }
             table = k->sub;
             p = rest;
             continue;
         }
-        if (rest && !(k->kind == K_HIDDEN && rest[0] && strspn(rest, "0123456789") == strlen(rest)))
-            return err_set(err, ERR_INPUT, "%s:%d:%d: '%s' has no key '%s'", where->file,
-                           where->line, where->col, prefix, rest);
-        return 0;
+        if (rest && !(k->kind == K_HIDDEN && rest[0] && strspn(rest, "0123456789") == strlen(rest))) {
+            err_set(err, ERR_INPUT, "%s:%d:%d: '%s' has no key '%s'", where->file, where->line,
+                    where->col, prefix, rest);
+            return NULL;
+        }
+        return k;
     }
 }
 
@@ -444,7 +459,7 @@ static const key_def range_keys[] = {
 static const char *const methods[] = {"grid", "random", NULL};
 static const char *const dists[] = {"uniform", "log_uniform", "int", NULL};
 
-#define MAX_TRIALS 1000000
+#define MAX_TRIALS 100000
 
 /* Index of v's text in choices, or -1 with an error listing them. */
 static int choose(const node *v, const char *path, const char *const *choices, sw_err *err) {
@@ -478,7 +493,8 @@ static int parse_param(cfg_file *c, cfg_param *P, const node *key, const node *v
         return err_set(err, ERR_INPUT, "%s:%d:%d: key path too long", key->file, key->line, key->col);
     snprintf(P->path, sizeof P->path, "%s", key->str);
     P->key = key;
-    if (cfg_check_path(P->path, key, err)) return -1;
+    const key_def *def = find_path(P->path, key, err);
+    if (!def) return -1;
     const node *values = NULL, *min = NULL, *max = NULL, *dist = NULL;
     if (v->kind == NODE_SEQ) {
         values = v;
@@ -522,6 +538,13 @@ static int parse_param(cfg_file *c, cfg_param *P, const node *key, const node *v
         if (d < 0) return -1;
         P->dist = (param_dist)d;
     }
+    if (def->kind != K_INT && def->kind != K_U64 && def->kind != K_DOUBLE)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: %s takes no range; list its values instead",
+                       v->file, v->line, v->col, where);
+    if ((def->kind == K_INT || def->kind == K_U64) && P->dist != DIST_INT)
+        return err_set(err, ERR_INPUT,
+                       "%s:%d:%d: %s takes whole numbers: use distribution: int", v->file,
+                       v->line, v->col, where);
     if (node_to_double(min, &P->min)) return bad_value(err, min, "min", "a number");
     if (node_to_double(max, &P->max)) return bad_value(err, max, "max", "a number");
     if (!(P->min < P->max))
@@ -554,12 +577,12 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
             S->method = (sweep_method)m;
         } else if (!strcmp(k->name, "trials")) {
             if (node_to_ll(v, &x) || x < 1 || x > MAX_TRIALS)
-                return bad_value(err, v, "sweep.trials", "an integer from 1 to 1000000");
+                return bad_value(err, v, "sweep.trials", "an integer from 1 to 100000");
             S->trials = (int)x;
             trials = v;
         } else if (!strcmp(k->name, "seed")) {
             if (node_to_ll(v, &x) || x < 0)
-                return bad_value(err, v, "sweep.seed", "a non-negative integer");
+                return bad_value(err, v, "sweep.seed", "an integer from 0 to 9223372036854775807");
             S->seed = (uint64_t)x;
         } else {
             if (v->kind != NODE_MAP)
@@ -635,7 +658,10 @@ static int override_param(node *root, const char *assignment, sw_err *err) {
     node *params = node_at(root, "sweep.parameters");
     if (!params) {
         node *map = node_new_map();
-        if (!map || node_set(root, "sweep.parameters", map, err)) return -1;
+        if (!map || node_set(root, "sweep.parameters", map, err)) {
+            node_free(value);
+            return map ? -1 : err_set(err, ERR_INTERNAL, "out of memory");
+        }
         params = node_at(root, "sweep.parameters");
     }
     if (params->kind != NODE_MAP) {
@@ -649,7 +675,13 @@ static int override_param(node *root, const char *assignment, sw_err *err) {
             params->items[i] = value;
             return 0;
         }
-    return node_append(params, name, value) ? err_set(err, ERR_INTERNAL, "out of memory") : 0;
+    if (node_append(params, name, value)) return err_set(err, ERR_INTERNAL, "out of memory");
+    /* The new key is where it was typed. */
+    node *k = params->keys[params->n - 1];
+    k->file = "command line";
+    k->line = 1;
+    k->col = (int)strlen(PARAMS_PREFIX) + 1;
+    return 0;
 }
 
 int cfg_load(cfg_file *c, const char *path, char *const *overrides, int noverrides, sw_err *err) {

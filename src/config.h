@@ -16,7 +16,7 @@
 #include "train.h"
 
 #define CFG_MAX_HIDDEN 32
-#define CFG_MAX_LAYERS 64
+#define CFG_MAX_LAYERS (3 * CFG_MAX_HIDDEN + 1) /* dense, relu, dropout per hidden layer */
 
 typedef struct data_cfg {
     char dataset[32];     /* mnist | fashion-mnist | idx */

@@ -35,7 +35,7 @@ static const char run_usage[] =
     "Train one network per trial of the config's sweep (one run if it has no sweep\n"
     "section), log every epoch to the sweep's SQLite database, and print a summary,\n"
     "best first. Trials already done in the database are skipped; trials a crash or\n"
-    "an interrupt left unfinished are trained again.\n"
+    "an interrupt left unfinished, and trials that failed, are trained again.\n"
     "\n"
     "options:\n"
     "  -j N          train N trials at once, one worker process (one core) each\n"
@@ -173,11 +173,12 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     if (!yaml) return -1;
     store *st = NULL;
     int64_t sweep_id = 0;
-    int added = 0, signo = 0, rc;
+    int added = 0, retried = 0, signo = 0, rc;
     store_counts cnt;
-    if ((rc = store_open(&st, dbpath, err)) ||
+    if ((rc = store_open(&st, dbpath, 0, err)) ||
         (rc = store_sweep(st, cfg->name, yaml, SWEEP_VERSION, &sweep_id, err)) ||
         (rc = add_trials(st, sweep_id, sc, plan, &added, err)) ||
+        (rc = store_retry_failed(st, sweep_id, &retried, err)) ||
         (rc = store_counts_get(st, sweep_id, &cnt, err)))
         goto out;
     int rows = cnt.pending + cnt.running + cnt.done + cnt.failed + cnt.diverged + cnt.stopped +
@@ -191,6 +192,11 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     sched_opts so = {.jobs = a->jobs, .progress = a->verbose || isatty(STDERR_FILENO)};
     if ((rc = sched_run(sc, st, sweep_id, &so, &signo, err))) goto out;
     rc = report_summary(st, sweep_id, stdout, 20, err);
+    if (!rc && !signo && !store_counts_get(st, sweep_id, &cnt, err) && cnt.failed)
+        rc = err_set(err, ERR_INTERNAL,
+                     "%d trial%s failed; the reasons: sqlite3 %s \"SELECT trial, error FROM runs "
+                     "WHERE status = 'failed'\"; the next run tries them again", cnt.failed,
+                     cnt.failed == 1 ? "" : "s", dbpath);
     if (signo) {
         fprintf(stderr, "sweep: runs in flight are marked stopped; the same command trains "
                 "them again\n");
@@ -271,7 +277,7 @@ static int cmd_report(int argc, char **argv, sw_err *err) {
     if (access(db, F_OK))
         return err_set(err, ERR_INPUT, "%s: no such database; run a sweep first", db);
     store *st;
-    if (store_open(&st, db, err)) return -1;
+    if (store_open(&st, db, 1, err)) return -1;
     int rc = report_db(st, stdout, top, err);
     store_close(st);
     return rc;

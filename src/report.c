@@ -103,11 +103,19 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
                 sqlite3_column_double(q, 9));
     sqlite3_finalize(q);
 
-    /* Best configurations: runs that differ only in train.seed averaged. */
+    /* Best configurations: runs of one sweep that differ only in train.seed
+     * averaged. Several sweeps in one file are kept apart. */
+    int nsweeps = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(DISTINCT sweep_id) FROM results", -1, &q, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW) nsweeps = sqlite3_column_int(q, 0);
+        sqlite3_finalize(q);
+    }
     const char *best_sql =
         "SELECT json_remove(swept, '$.\"train.seed\"') AS cfg, count(*), sum(test_acc), "
-        "sum(test_acc * test_acc), avg(best_val_acc), avg(seconds), max(test_acc) "
-        "FROM results WHERE test_acc IS NOT NULL GROUP BY cfg ORDER BY avg(test_acc) DESC LIMIT ?";
+        "sum(test_acc * test_acc), avg(best_val_acc), avg(seconds), max(test_acc), "
+        "sweep || '#' || sweep_id FROM results WHERE test_acc IS NOT NULL "
+        "GROUP BY sweep_id, cfg ORDER BY avg(test_acc) DESC LIMIT ?";
     if (sqlite3_prepare_v2(db, best_sql, -1, &q, NULL) != SQLITE_OK)
         return sql_err(err, db, "report query");
     sqlite3_bind_int(q, 1, top);
@@ -115,16 +123,17 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
     while (sqlite3_step(q) == SQLITE_ROW) {
         if (!rows++)
             fprintf(out, "\nbest configurations (test accuracy, mean +- std over seeds):\n"
-                         "%4s %18s %9s %8s %8s  %s\n", "runs", "test", "best", "val", "seconds",
+                         "%4s %18s %9s %8s %8s  %s\n", "runs", "test", "max", "val", "seconds",
                     "settings");
         char swept[512];
         swept_text(db, (const char *)sqlite3_column_text(q, 0), swept, sizeof swept);
         double mean, std;
         int n = sqlite3_column_int(q, 1);
         mean_std(n, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), &mean, &std);
-        fprintf(out, "%4d %10.2f +- %4.2f %8.2f%% %7.2f%% %8.1f  %s\n", n, 100 * mean, 100 * std,
-                100 * sqlite3_column_double(q, 6), 100 * sqlite3_column_double(q, 4),
-                sqlite3_column_double(q, 5), swept[0] ? swept : "(one configuration)");
+        fprintf(out, "%4d %10.2f +- %4.2f %8.2f%% %7.2f%% %8.1f  %s%s%s\n", n, 100 * mean,
+                100 * std, 100 * sqlite3_column_double(q, 6), 100 * sqlite3_column_double(q, 4),
+                sqlite3_column_double(q, 5), nsweeps > 1 ? (const char *)sqlite3_column_text(q, 7) : "",
+                nsweeps > 1 ? ": " : "", swept[0] ? swept : "(one configuration)");
     }
     sqlite3_finalize(q);
     if (!rows) {
@@ -136,18 +145,22 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
     const char *param_sql =
         "SELECT j.key, CASE WHEN j.type = 'array' THEN replace(replace(replace(j.value, '[', ''), "
         "']', ''), ',', '-') ELSE j.value END, count(*), sum(r.test_acc), "
-        "sum(r.test_acc * r.test_acc) FROM results r, json_each(r.swept) j "
-        "WHERE r.test_acc IS NOT NULL GROUP BY j.key, j.value "
-        "ORDER BY j.key, j.type, j.value";
+        "sum(r.test_acc * r.test_acc), r.sweep || '#' || r.sweep_id "
+        "FROM results r, json_each(r.swept) j "
+        "WHERE r.test_acc IS NOT NULL GROUP BY r.sweep_id, j.key, j.value "
+        "ORDER BY r.sweep_id, j.key, j.type, j.value";
     if (sqlite3_prepare_v2(db, param_sql, -1, &q, NULL) != SQLITE_OK)
         return sql_err(err, db, "report query");
-    char last[256] = "";
+    char last[512] = "";
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *key = (const char *)sqlite3_column_text(q, 0);
-        if (!key) continue;
-        if (strcmp(key, last)) {
-            fprintf(out, "\n%s (test accuracy over all runs with each value):\n", key);
-            snprintf(last, sizeof last, "%s", key);
+        const char *sw = (const char *)sqlite3_column_text(q, 5);
+        if (!key || !sw) continue;
+        char head[512];
+        snprintf(head, sizeof head, "%s%s%s", nsweeps > 1 ? sw : "", nsweeps > 1 ? ": " : "", key);
+        if (strcmp(head, last)) {
+            fprintf(out, "\n%s (test accuracy over all runs with each value):\n", head);
+            snprintf(last, sizeof last, "%s", head);
         }
         double mean, std;
         int n = sqlite3_column_int(q, 2);

@@ -185,6 +185,7 @@ static void worker_train(const sched *s, worker_ctx *w) {
 static void worker_main(const sched *s, int in, int out) {
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     worker_ctx w = {in, out, 0, 0};
     msg m;
@@ -276,10 +277,11 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
               sw_err *err) {
     *signo = 0;
     got_signal = 0;
-    struct sigaction sa = {0}, old_int, old_term, old_pipe;
+    struct sigaction sa = {0}, old_int, old_term, old_hup, old_pipe;
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
     struct sigaction ign = {0};
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old_pipe);
@@ -304,7 +306,12 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             int tk;
             int got = store_claim(st, sweep_id, &run_id, &tk, err);
             if (got < 0) { rc = -1; break; }
-            if (got == 0 || tk >= s->plan->ntrials) { more = 0; break; }
+            if (got == 0) { more = 0; break; }
+            if (tk >= s->plan->ntrials) { /* a row this plan does not know: leave it be */
+                if (store_finish(st, run_id, "failed", NULL, "trial not in this config", err))
+                    rc = -1;
+                continue;
+            }
             if (w->pid <= 0 && spawn(w, s, slots, nslots)) {
                 rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
                 store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
@@ -316,7 +323,18 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             w->run_id = run_id;
             w->epochs_done = 0;
             w->best_val = 0;
-            if (write_msg(w->to, &m)) { /* died at once: the read side reports it */ }
+            if (write_msg(w->to, &m)) {
+                /* The idle worker died: start another and hand it the trial. */
+                retire(w, 1);
+                if (spawn(w, s, slots, nslots) || write_msg(w->to, &m)) {
+                    rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
+                    store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
+                    break;
+                }
+                w->busy = 1;
+                w->trial = tk;
+                w->run_id = run_id;
+            }
         }
         int busy = 0;
         for (int i = 0; i < nslots; i++) busy += slots[i].busy;
@@ -361,16 +379,19 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 p.epoch_seconds += m.epoch.seconds;
                 if (m.epoch.val_acc > w->best_val) w->best_val = m.epoch.val_acc;
                 if (p.on) {
-                    char desc[256], eta[32];
+                    char desc[256], eta[32], val[32] = "-", best[32] = "-";
+                    if (isfinite(m.epoch.val_acc)) {
+                        snprintf(val, sizeof val, "%.2f%%", 100 * m.epoch.val_acc);
+                        snprintf(best, sizeof best, "%.2f%%", 100 * w->best_val);
+                    }
                     sweep_describe(t, desc, sizeof desc);
                     eta_text(&p, eta, sizeof eta);
                     fprintf(stderr,
                             "[%d/%d done, ETA %s] trial %d%s%s%s epoch %d/%d  loss %.4f  val "
-                            "%.2f%%  best %.2f%%  %.1fs\n",
+                            "%s  best %s  %.1fs\n",
                             p.finished, p.total, eta, w->trial, desc[0] ? " (" : "", desc,
                             desc[0] ? ")" : "", m.epoch.epoch, t->cfg.train.epochs,
-                            m.epoch.train_loss, 100 * m.epoch.val_acc, 100 * w->best_val,
-                            m.epoch.seconds);
+                            m.epoch.train_loss, val, best, m.epoch.seconds);
                 }
                 msg v = {.type = MSG_VERDICT, .verdict = 0};
                 write_msg(w->to, &v);
@@ -403,6 +424,22 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
         }
     }
 
+    /* A result that arrived with the signal is kept, not trained again. */
+    for (int i = 0; got_signal && !rc && i < nslots; i++) {
+        slot *w = &slots[i];
+        struct pollfd pf = {w->from, POLLIN, 0};
+        msg m;
+        while (w->busy && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN) && !read_msg(w->from, &m)) {
+            if (m.type == MSG_EPOCH) {
+                store_epoch(st, w->run_id, &m.epoch, NULL);
+            } else if (m.type == MSG_DONE && m.result.status != TRAIN_DIVERGED) {
+                store_finish(st, w->run_id, train_status_name(m.result.status), &m.result, NULL, NULL);
+                w->busy = 0;
+            } else {
+                break;
+            }
+        }
+    }
     /* Stop: runs in flight are marked stopped (they start afresh next time). */
     if (got_signal || rc) {
         for (int i = 0; i < nslots; i++)
@@ -425,6 +462,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     free(slots);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
     if (got_signal && !rc) *signo = got_signal;
     return rc;

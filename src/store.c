@@ -51,6 +51,16 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* The view alone too: migrations recreate it. */
+#define RESULTS_VIEW \
+    "-- A result: one done run, with its sweep's name.\n" \
+    "CREATE VIEW results AS\n" \
+    "    SELECT s.name AS sweep, r.sweep_id, r.id AS run_id, r.trial, r.hidden, r.epochs, r.batch_size,\n" \
+    "           r.optimizer, r.momentum, r.lr_schedule, r.lr, r.l2, r.seed, r.swept, r.params,\n" \
+    "           r.best_epoch, r.best_val_acc, r.test_loss, r.test_acc, r.train_seconds AS seconds\n" \
+    "    FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n" \
+    "    WHERE r.status = 'done';\n"
+
 static const char schema_sql[] =
     "-- sweep results database, schema version " STR(STORE_SCHEMA_VERSION) " (PRAGMA user_version).\n"
     "-- Times are UTC ISO-8601 text; accuracies are fractions in [0,1]; losses in nats.\n"
@@ -111,13 +121,7 @@ static const char schema_sql[] =
     "CREATE INDEX runs_params ON runs(params, status);\n"
     "CREATE INDEX runs_claim ON runs(sweep_id, status, trial);\n"
     "\n"
-    "-- A result: one done run, with its sweep's name.\n"
-    "CREATE VIEW results AS\n"
-    "    SELECT s.name AS sweep, r.id AS run_id, r.trial, r.hidden, r.epochs, r.batch_size,\n"
-    "           r.optimizer, r.momentum, r.lr_schedule, r.lr, r.l2, r.seed, r.swept, r.params,\n"
-    "           r.best_epoch, r.best_val_acc, r.test_loss, r.test_acc, r.train_seconds AS seconds\n"
-    "    FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n"
-    "    WHERE r.status = 'done';\n";
+    RESULTS_VIEW;
 
 /* Cached statements, prepared on first use. */
 enum {
@@ -318,10 +322,14 @@ static int read_shape(store *s, db_shape *d, sw_err *err) {
 /* Create the schema in an empty file, or check that the file holds ours, in
  * one IMMEDIATE transaction (two processes opening a new file at once must
  * not both create it). */
-static int check_schema(store *s, sw_err *err) {
-    if (begin(s, "opening", err)) return -1;
+static int check_schema(store *s, int readonly, sw_err *err) {
+    if (exec(s, readonly ? "BEGIN" : "BEGIN IMMEDIATE", "opening", err)) return -1;
     db_shape d;
     if (read_shape(s, &d, err)) goto fail;
+    if (readonly && d.objects == 0) {
+        err_set(err, ERR_INPUT, "%s is empty: not a sweep database yet; run a sweep first", s->path);
+        goto fail;
+    }
     if (d.objects == 0 && d.version <= STORE_SCHEMA_VERSION) {
         if (exec(s, schema_sql, "creating the schema", err) ||
             exec(s, "PRAGMA user_version = " STR(STORE_SCHEMA_VERSION), "creating the schema", err))
@@ -338,7 +346,18 @@ static int check_schema(store *s, sw_err *err) {
                 s->path, d.version, STORE_SCHEMA_VERSION);
         goto fail;
     }
-    /* Version 1 is the first: there is nothing older to migrate yet. */
+    /* Migrations, oldest first, in the same transaction. */
+    if (d.version < STORE_SCHEMA_VERSION && readonly) {
+        err_set(err, ERR_INPUT,
+                "%s has schema version %d; open it once with `sweep run` to migrate it to %d",
+                s->path, d.version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (d.version == 1) { /* 1 -> 2: the results view gains sweep_id */
+        if (exec(s, "DROP VIEW IF EXISTS results;" RESULTS_VIEW "PRAGMA user_version = 2;",
+                 "migrating the schema from version 1", err))
+            goto fail;
+    }
     if (commit(s, "opening", err)) goto fail;
     return 0;
 fail:
@@ -346,7 +365,7 @@ fail:
     return -1;
 }
 
-int store_open(store **out, const char *path, sw_err *err) {
+int store_open(store **out, const char *path, int readonly, sw_err *err) {
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
@@ -369,10 +388,17 @@ int store_open(store **out, const char *path, sw_err *err) {
             goto fail_rc;
         }
     }
-    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    rc = sqlite3_open_v2(path, &s->db,
+                         readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                         NULL);
     if (rc != SQLITE_OK) goto fail_rc;
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, s->busy_ms);
+    if (readonly) {
+        if (check_schema(s, 1, err)) goto fail;
+        *out = s;
+        return 0;
+    }
     /* SQLite falls back to read-only for a write-protected file. */
     if (sqlite3_db_readonly(s->db, "main") == 1) {
         rc = SQLITE_READONLY;
@@ -388,7 +414,7 @@ int store_open(store **out, const char *path, sw_err *err) {
         usleep(20000);
     }
     if (rc != SQLITE_OK) goto fail_rc;
-    if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "opening", err) || check_schema(s, err))
+    if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "opening", err) || check_schema(s, 0, err))
         goto fail;
     *out = s;
     return 0;
@@ -655,4 +681,19 @@ int store_counts_get(store *s, int64_t sweep_id, store_counts *c, sw_err *err) {
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_fail(s, rc, "counting runs", err);
+}
+
+int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err) {
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "UPDATE runs SET status = 'pending', claimed_by = NULL "
+                                "WHERE sweep_id = ? AND status = 'failed'", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sweep_id);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_DONE) return db_fail(s, rc, "retrying failed runs", err);
+    *n = sqlite3_changes(s->db);
+    return 0;
 }

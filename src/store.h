@@ -16,15 +16,16 @@
 #include "node.h"
 #include "train.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store;
 
 /* Open or create the database at path (its folder must exist). A new file
  * gets the schema; an existing one must be a sweep database of this or an
  * older, migratable schema version. Errors name the file and the fix: not
- * writable, not a SQLite file, not a sweep database, newer schema. */
-int store_open(store **out, const char *path, sw_err *err);
+ * writable, not a SQLite file, not a sweep database, newer schema. With
+ * readonly, nothing is created or changed (for reports of a read-only file). */
+int store_open(store **out, const char *path, int readonly, sw_err *err);
 void store_close(store *s);
 sqlite3 *store_handle(store *s);   /* for read-only queries (report.c, plots) */
 const char *store_schema_sql(void);  /* the CREATE statements, for `sweep schema` */
@@ -74,6 +75,10 @@ int store_epoch(store *s, int64_t run_id, const train_epoch *e, sw_err *err);
  * r may be NULL (failed before training); error may be NULL. NaN -> NULL. */
 int store_finish(store *s, int64_t run_id, const char *status, const train_result *r,
                  const char *error, sw_err *err);
+
+/* Set the sweep's failed runs back to pending: each `sweep run` tries them
+ * once more (within one invocation a failed run is not retried). */
+int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err);
 
 /* Counts of the sweep's runs by status. */
 typedef struct store_counts { int pending, running, done, failed, diverged, stopped, pruned; } store_counts;

@@ -39,6 +39,15 @@ run "override" 0 $SWEEP tests/configs/tiny.yaml --db $WORK/o.db train.epochs=1 '
 run "diverged" 0 $SWEEP tests/configs/tiny.yaml --db $WORK/d.db train.lr.initial=100 'model.hidden=[]' &&
     same "diverged: status and epoch" "$(q $WORK/d.db "SELECT status, error LIKE 'diverged in epoch 1%', test_acc IS NULL FROM runs")" "diverged|1|1"
 
+# A trial that fails (here: a network too big to allocate) is recorded with
+# its reason; the sweep exits 1 and the next run tries it again.
+HUGE="model.hidden=[$(yes 65536 | head -32 | paste -sd, -)]"
+run "failed trial" 1 $SWEEP tests/configs/tiny.yaml --db $WORK/f.db "$HUGE" &&
+    expect "failed trial: says how to see why" "1 trial failed; the reasons: sqlite3"
+same "failed trial: status and reason" "$(q $WORK/f.db "SELECT status, error LIKE '%out of memory%' FROM runs")" "failed|1"
+run "failed trial, again" 1 $SWEEP tests/configs/tiny.yaml --db $WORK/f.db "$HUGE" &&
+    expect "failed trial: tried again" '1 to train'
+
 # Bad input: exit status 2, one line naming the place, and no database.
 printf 'train:\n  epochs: 3\n  batchsize: 32\n' > "$WORK/typo.yaml"
 run "unknown key" 2 $SWEEP "$WORK/typo.yaml" --db $WORK/typo.db &&

@@ -107,7 +107,7 @@ static const struct { const char *text, *want; } broken[] = {
     {"train: {optimizer: {nesterov: yes}}\n", ":1:31: train.optimizer.nesterov must be true or false"},
     {"train: {optimizer: {nesterov: true}}\n", ":1:31: train.optimizer.nesterov needs a momentum above 0"},
     {"train: {epochs: 3, lr: {warmup: 3}}\n", ":1:33: train.lr.warmup (3) must be less than train.epochs (3)"},
-    {"train: {seed: -1}\n", ":1:15: train.seed must be a non-negative integer"},
+    {"train: {seed: -1}\n", ":1:15: train.seed must be an integer from 0 to 9223372036854775807"},
     {"train: 5\n", ":1:8: train must be a mapping of keys"},
     {"train: [1, 2]\n", ":1:8: train must be a mapping of keys"},
     {"model: {hidden: 256}\n", ":1:17: model.hidden must be a list of layer sizes"},

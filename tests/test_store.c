@@ -42,7 +42,7 @@ static const char *tpath(const char *name, char *buf) {
 static store *open_ok(const char *path) {
     store *s = NULL;
     sw_err e = {0};
-    int rc = store_open(&s, path, &e);
+    int rc = store_open(&s, path, 0, &e);
     ck_assert_msg(rc == 0, "store_open(%s): %s", path, e.msg);
     ck_assert_ptr_nonnull(s);
     return s;
@@ -53,7 +53,7 @@ static store *open_ok(const char *path) {
 static void open_fails(const char *path, const char *want) {
     store *s = (store *)1;
     sw_err e = {0};
-    ck_assert_int_eq(store_open(&s, path, &e), -1);
+    ck_assert_int_eq(store_open(&s, path, 0, &e), -1);
     ck_assert_ptr_null(s);
     ck_assert_int_eq(e.code, ERR_INPUT);
     ck_assert_msg(!strncmp(e.msg, path, strlen(path)), "message does not start with the path: %s", e.msg);
@@ -543,6 +543,35 @@ END_TEST
 
 /* ---- files store_open refuses ---- */
 
+/* A version 1 file (its results view had no sweep_id) is migrated on a
+ * read-write open, and refused with a message on a read-only one. */
+START_TEST(test_migrate_from_v1) {
+    const char *path = P("v1.db");
+    store *s = open_ok(path);
+    int64_t id;
+    ck_assert_int_eq(store_sweep(s, "old", "cfg: 1", "0.1", &id, NULL), 0);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "DROP VIEW results; CREATE VIEW results AS SELECT s.name AS sweep, "
+                                  "r.id AS run_id FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+                                  "WHERE r.status = 'done'; PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    sw_err e = {0};
+    ck_assert_int_eq(store_open(&s, path, 1, &e), -1);
+    ck_assert_msg(strstr(e.msg, "schema version 1; open it once with `sweep run`"), "%s", e.msg);
+    s = open_ok(path);
+    ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(q_int(store_handle(s), "SELECT count(sweep_id) FROM results"), 0);
+    ck_assert_int_eq(q_int(store_handle(s), "SELECT count(*) FROM sweeps WHERE name = 'old'"), 1);
+    store_close(s);
+    ck_assert_int_eq(store_open(&s, path, 1, &e), 0); /* now read-only works */
+    store_close(s);
+}
+END_TEST
+
 START_TEST(test_open_not_a_database) {
     FILE *f = fopen(P("garbage.db"), "w");
     ck_assert_ptr_nonnull(f);
@@ -592,7 +621,7 @@ START_TEST(test_open_newer_schema) {
     ck_assert_int_eq(sqlite3_open(P("newer.db"), &db), SQLITE_OK);
     exec_ok(db, "PRAGMA user_version = 99");
     sqlite3_close(db);
-    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 1); "
+    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 2); "
                               "upgrade sweep");
 }
 END_TEST
@@ -614,7 +643,7 @@ static void open_fails_unprivileged(const char *path, const char *want) {
         if (geteuid() == 0) _exit(77);
         store *s;
         sw_err e = {0};
-        int ok = store_open(&s, path, &e) == -1 && e.code == ERR_INPUT && !strncmp(e.msg, path, strlen(path)) &&
+        int ok = store_open(&s, path, 0, &e) == -1 && e.code == ERR_INPUT && !strncmp(e.msg, path, strlen(path)) &&
                  strstr(e.msg, want);
         if (!ok) fprintf(stderr, "store_open(%s): got '%s', want '%s'\n", path, e.msg, want);
         _exit(ok ? 0 : 1);
@@ -683,6 +712,7 @@ Suite *store_suite(void) {
     TCase *tc = tcase_create("rows");
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_schema_created);
+    tcase_add_test(tc, test_migrate_from_v1);
     tcase_add_test(tc, test_reopen_keeps_data);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_sweep_find_or_create);
