@@ -46,7 +46,7 @@ $(BUILD)/%.o: src/%.c | deps-check
 
 $(BUILD)/tests/%.o: tests/%.c | deps-check
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -iquote src -MMD -MP -c $< -o $@
 
 sweep: $(OBJS) $(BUILD)/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
@@ -62,7 +62,7 @@ test-unit: $(BUILD)/check_sweep
 	CK_DEFAULT_TIMEOUT=120 $(BUILD)/check_sweep
 
 $(BUILD)/gen_data: tests/gen_data.c $(OBJS) | deps-check
-	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -iquote src -o $@ $^ $(PKG_LIBS)
 
 test-e2e: sweep $(BUILD)/gen_data
 	tests/e2e.sh
@@ -79,7 +79,7 @@ data-fashion:
 
 $(BUILD)/bench_train: tests/bench/bench_train.c $(OBJS) | deps-check
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Isrc -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -iquote src -o $@ $^ $(PKG_LIBS)
 
 bench: $(BUILD)/bench_train data
 	$(BUILD)/bench_train data/mnist 3
