@@ -277,7 +277,8 @@ static int cmd_report(int argc, char **argv, sw_err *err) {
     if (access(db, F_OK))
         return err_set(err, ERR_INPUT, "%s: no such database; run a sweep first", db);
     store *st;
-    if (store_open(&st, db, 1, err)) return -1;
+    /* Read-only unless we may write: then an older schema is migrated. */
+    if (store_open(&st, db, access(db, W_OK) != 0, err)) return -1;
     int rc = report_db(st, stdout, top, err);
     store_close(st);
     return rc;

@@ -103,6 +103,26 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
                 sqlite3_column_double(q, 9));
     sqlite3_finalize(q);
 
+    /* The best single runs. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sweep, trial, swept, best_epoch, best_val_acc, test_acc, seconds "
+                           "FROM results WHERE test_acc IS NOT NULL ORDER BY test_acc DESC, "
+                           "best_val_acc DESC LIMIT ?", -1, &q, NULL) != SQLITE_OK)
+        return sql_err(err, db, "report query");
+    sqlite3_bind_int(q, 1, top < 5 ? top : 5);
+    for (int rows = 0; sqlite3_step(q) == SQLITE_ROW; rows++) {
+        if (!rows)
+            fprintf(out, "\nbest runs:\n%-12s %5s %5s %8s %8s %8s  %s\n", "sweep", "trial", "epoch",
+                    "val", "test", "seconds", "settings");
+        char swept[512];
+        swept_text(db, (const char *)sqlite3_column_text(q, 2), swept, sizeof swept);
+        fprintf(out, "%-12s %5d %5d %7.2f%% %7.2f%% %8.1f  %s\n", sqlite3_column_text(q, 0),
+                sqlite3_column_int(q, 1), sqlite3_column_int(q, 3),
+                100 * sqlite3_column_double(q, 4), 100 * sqlite3_column_double(q, 5),
+                sqlite3_column_double(q, 6), swept);
+    }
+    sqlite3_finalize(q);
+
     /* Best configurations: runs of one sweep that differ only in train.seed
      * averaged. Several sweeps in one file are kept apart. */
     int nsweeps = 0;

@@ -349,7 +349,7 @@ static int check_schema(store *s, int readonly, sw_err *err) {
     /* Migrations, oldest first, in the same transaction. */
     if (d.version < STORE_SCHEMA_VERSION && readonly) {
         err_set(err, ERR_INPUT,
-                "%s has schema version %d; open it once with `sweep run` to migrate it to %d",
+                "%s has schema version %d and is read-only; make it writable once to migrate it to %d",
                 s->path, d.version, STORE_SCHEMA_VERSION);
         goto fail;
     }

@@ -561,7 +561,7 @@ START_TEST(test_migrate_from_v1) {
     sqlite3_close(db);
     sw_err e = {0};
     ck_assert_int_eq(store_open(&s, path, 1, &e), -1);
-    ck_assert_msg(strstr(e.msg, "schema version 1; open it once with `sweep run`"), "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "schema version 1 and is read-only; make it writable once"), "%s", e.msg);
     s = open_ok(path);
     ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     ck_assert_int_eq(q_int(store_handle(s), "SELECT count(sweep_id) FROM results"), 0);
