@@ -5,6 +5,7 @@
 #   make test       unit + end-to-end tests on generated data (a few minutes at most)
 #   make test-full  also the slow tests on real MNIST (needs `make data`)
 #   make data       real MNIST into data/mnist/, SHA-256 verified
+#   make plots      charts of every database under experiments/
 #   make bench      speed figures (a benchmark, not a test)
 
 CC      ?= gcc
@@ -26,13 +27,20 @@ OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
 TSRCS   := $(wildcard tests/test_*.c) tests/check_main.c
 TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all demo deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
+.PHONY: all demo plots deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
 
 all: sweep
 
 demo: sweep data
 	./sweep configs/lr_grid.yaml -j $$(nproc)
 	./sweep report experiments/lr_grid.db
+	./sweep plot experiments/lr_grid.db
+
+# Charts of every database under experiments/.
+plots: sweep
+	@set -e; found=0; for db in experiments/*.db; do [ -e "$$db" ] || continue; \
+	    found=1; echo "== $$db"; ./sweep plot "$$db"; done; \
+	[ $$found = 1 ] || echo "no databases under experiments/: run a sweep first"
 
 deps:
 	@scripts/deps.sh install $(DEB_PKGS)

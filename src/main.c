@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "plot.h"
 #include "report.h"
 #include "sched.h"
 #include "store.h"
@@ -284,9 +285,50 @@ static int cmd_report(int argc, char **argv, sw_err *err) {
     return rc;
 }
 
+static const char plot_usage[] =
+    "usage: sweep plot DB [-o DIR]\n"
+    "       sweep plot --compare A.db B.db [-o DIR]\n"
+    "\n"
+    "Draw a sweep database's charts with gnuplot, as PNG and SVG, into\n"
+    "experiments/NAME/plots/ (or DIR) and print their paths: learning curves,\n"
+    "test accuracy per swept parameter, a heatmap for two swept parameters, the\n"
+    "learning-rate schedules, cost against benefit, and an overview page. The\n"
+    "data files and the scripts (plots/*.gp) are there to rerun or change.\n"
+    "--compare overlays the best configurations of two sweeps.\n";
+
+static int cmd_plot(int argc, char **argv, sw_err *err) {
+    const char *dbs[2] = {NULL, NULL};
+    int ndb = 0, compare = 0;
+    plot_opts o = {0};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(plot_usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "-o")) {
+            if (i + 1 >= argc) return err_set(err, ERR_INPUT, "sweep plot: -o needs a folder");
+            o.outdir = argv[++i];
+        } else if (!strcmp(argv[i], "--compare")) {
+            compare = 1;
+        } else if (argv[i][0] == '-') {
+            return err_set(err, ERR_INPUT, "sweep plot: unknown option '%s'; see sweep plot --help",
+                           argv[i]);
+        } else if (ndb < 2) {
+            dbs[ndb++] = argv[i];
+        } else {
+            return err_set(err, ERR_INPUT, "sweep plot: too many databases; see sweep plot --help");
+        }
+    }
+    if (compare && ndb != 2)
+        return err_set(err, ERR_INPUT, "sweep plot --compare needs two databases: A.db B.db");
+    if (!compare && ndb != 1)
+        return err_set(err, ERR_INPUT, "sweep plot: which database? usage: sweep plot DB [-o DIR]");
+    return compare ? plot_compare(dbs[0], dbs[1], &o, err) : plot_db(dbs[0], &o, err);
+}
+
 static const command commands[] = {
     {"run", cmd_run, "train the trials of a config file, logging to SQLite", run_usage},
     {"report", cmd_report, "best configurations and per-parameter tables of a database", report_usage},
+    {"plot", cmd_plot, "gnuplot charts of a database (PNG and SVG)", plot_usage},
     {"schema", cmd_schema, "print the database schema", schema_usage},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -15,8 +15,7 @@ static int sql_err(sw_err *err, sqlite3 *db, const char *what) {
     return err_set(err, ERR_INTERNAL, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-/* "lr=0.1 schedule=step" from a swept JSON object. */
-static void swept_text(sqlite3 *db, const char *json, char *buf, size_t size) {
+void report_swept_text(sqlite3 *db, const char *json, char *buf, size_t size) {
     buf[0] = '\0';
     if (!json) return;
     sqlite3_stmt *q;
@@ -58,7 +57,7 @@ int report_summary(store *st, int64_t sweep_id, FILE *out, int limit, sw_err *er
             fprintf(out, "%5s  %-9s %5s %8s %8s %8s  %s\n", "trial", "status", "best", "val",
                     "test", "seconds", "settings");
         char swept[512], val[16], test[16], best[16] = "-", secs[16] = "-";
-        swept_text(db, (const char *)sqlite3_column_text(q, 1), swept, sizeof swept);
+        report_swept_text(db, (const char *)sqlite3_column_text(q, 1), swept, sizeof swept);
         pct(val, sizeof val, q, 4);
         pct(test, sizeof test, q, 5);
         if (sqlite3_column_type(q, 3) != SQLITE_NULL)
@@ -115,7 +114,7 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
             fprintf(out, "\nbest runs:\n%-12s %5s %5s %8s %8s %8s  %s\n", "sweep", "trial", "epoch",
                     "val", "test", "seconds", "settings");
         char swept[512];
-        swept_text(db, (const char *)sqlite3_column_text(q, 2), swept, sizeof swept);
+        report_swept_text(db, (const char *)sqlite3_column_text(q, 2), swept, sizeof swept);
         fprintf(out, "%-12s %5d %5d %7.2f%% %7.2f%% %8.1f  %s\n", sqlite3_column_text(q, 0),
                 sqlite3_column_int(q, 1), sqlite3_column_int(q, 3),
                 100 * sqlite3_column_double(q, 4), 100 * sqlite3_column_double(q, 5),
@@ -146,7 +145,7 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
                          "%4s %18s %9s %8s %8s  %s\n", "runs", "test", "max", "val", "seconds",
                     "settings");
         char swept[512];
-        swept_text(db, (const char *)sqlite3_column_text(q, 0), swept, sizeof swept);
+        report_swept_text(db, (const char *)sqlite3_column_text(q, 0), swept, sizeof swept);
         double mean, std;
         int n = sqlite3_column_int(q, 1);
         mean_std(n, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), &mean, &std);

@@ -13,6 +13,10 @@
 #include "err.h"
 #include "store.h"
 
+/* "lr.initial=0.1 lr.schedule=step" from a swept JSON object (keys without
+ * their section, lists as 512-256). */
+void report_swept_text(sqlite3 *db, const char *json, char *buf, size_t size);
+
 /* The runs of one sweep, best test accuracy first; at most limit rows. */
 int report_summary(store *st, int64_t sweep_id, FILE *out, int limit, sw_err *err);
 /* The whole database: counts, best configurations, per-parameter tables. */

@@ -104,4 +104,44 @@ run "random without trials" 2 $SWEEP $WORK/s4.yaml && expect "random without tri
 printf 'sweep:\n  method: grid\n  parameters:\n    train.lr: [0.1]\n' > $WORK/s5.yaml
 run "sweeping a section" 2 $SWEEP $WORK/s5.yaml && expect "sweeping a section" "'train.lr' is a section; sweep one of its keys"
 
+# Charts: every one in PNG and SVG, not empty; clear messages without
+# gnuplot and for a database with nothing finished.
+if command -v gnuplot >/dev/null; then
+    run "plot: sweep" 0 $SWEEP tests/configs/tiny_plot.yaml --db $WORK/plot.db -j 2
+    same "plot: a run diverged" "$(q $WORK/plot.db "SELECT count(*) FROM runs WHERE status = 'diverged'")" 4
+    if run "plot" 0 $SWEEP plot $WORK/plot.db; then
+        missing=""
+        for chart in curves_acc curves_loss param_train_lr_initial param_train_lr_schedule heatmap schedules cost overview; do
+            for ext in png svg; do
+                f=$WORK/plot/plots/$chart.$ext
+                [ -s "$f" ] || missing="$missing $chart.$ext"
+                grep -qF "$f" <<<"$out" || missing="$missing (path of $chart.$ext not printed)"
+            done
+        done
+        same "plot: every chart as PNG and SVG" "${missing:-none}" none
+        [ "$(head -c 8 $WORK/plot/plots/overview.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] &&
+            ok "plot: PNG files are PNG" || bad "plot: overview.png is not a PNG"
+        grep -q '<svg' $WORK/plot/plots/cost.svg && ok "plot: SVG files are SVG" || bad "plot: cost.svg is not SVG"
+        grep -q '^n_diverged = 4$' $WORK/plot/plots/data/meta.gp && [ "$(grep -c diverged $WORK/plot/plots/data/cost_other.tsv)" = 4 ] &&
+            ok "plot: diverged runs are counted and marked" || bad "plot: diverged runs not in meta.gp and cost_other.tsv"
+        if grep -qiE '(^|[^a-z])nan' $WORK/plot/plots/data/*.tsv; then bad "plot: NaN in the data files"; else ok "plot: no NaN in the data files"; fi
+    fi
+    run "plot -o" 0 $SWEEP plot $WORK/plot.db -o $WORK/elsewhere && [ -s $WORK/elsewhere/cost.png ] &&
+        ok "plot -o: charts in the folder given" || bad "plot -o: no $WORK/elsewhere/cost.png"
+    run "plot --compare" 0 $SWEEP plot --compare $WORK/plot.db $WORK/j1.db -o $WORK/cmp &&
+        [ -s $WORK/cmp/compare.png ] && [ -s $WORK/cmp/compare.svg ] && ok "plot --compare: compare.png and .svg" ||
+        bad "plot --compare: no charts" "$out"
+    # Nothing finished: a failed run only.
+    HUGE="model.hidden=[$(yes 65536 | head -32 | paste -sd, -)]"
+    $SWEEP tests/configs/tiny.yaml --db $WORK/empty.db "$HUGE" data.dir=$WORK/data >/dev/null 2>&1
+    run "plot: nothing finished" 2 $SWEEP plot $WORK/empty.db && expect "plot: says there is nothing to plot" 'has no finished runs yet'
+    [ -e $WORK/empty/plots/curves_acc.png ] && bad "plot: an empty chart was drawn" || ok "plot: no empty chart"
+else
+    bad "plot: gnuplot is not installed (make deps installs it)"
+fi
+mkdir -p $WORK/nognuplot
+ln -sf "$(command -v sqlite3)" $WORK/nognuplot/sqlite3
+run "plot without gnuplot" 2 env PATH=$WORK/nognuplot $SWEEP plot $WORK/j1.db &&
+    expect "plot without gnuplot: how to install it" 'gnuplot is not installed; install it with: sudo apt-get install gnuplot-nox'
+
 finish e2e-sweep
