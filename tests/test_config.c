@@ -7,18 +7,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "test_util.h"
 
-/* Write text to a temp file named NAME.yaml and load it. */
-static int load_text(cfg_file *c, const char *text, char *const *over, int nover, sw_err *err) {
-    char path[] = "/tmp/sweep-cfg-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = cfg_load(c, path, over, nover, err);
-    unlink(path);
-    return rc;
-}
 
 START_TEST(test_defaults_and_values) {
     cfg_file c;
@@ -34,7 +24,7 @@ START_TEST(test_defaults_and_values) {
         "  lr: {schedule: step, initial: 0.1, factor: 0.5, every: 2, warmup: 1}\n"
         "  l2: 1.0e-4\n"
         "  seed: 3\n";
-    ck_assert_msg(load_text(&c, text, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(load_config_text(&c, text, NULL, 0, &err) == 0, "%s", err.msg);
     const run_cfg *r = &c.base;
     ck_assert_str_eq(c.name, "demo");
     ck_assert_str_eq(r->data.dir, "data/mnist");
@@ -64,7 +54,7 @@ END_TEST
 START_TEST(test_empty_file_gets_defaults) {
     cfg_file c;
     sw_err err;
-    ck_assert_int_eq(load_text(&c, "# nothing but a comment\n", NULL, 0, &err), 0);
+    ck_assert_int_eq(load_config_text(&c, "# nothing but a comment\n", NULL, 0, &err), 0);
     ck_assert_int_eq(c.base.model.hidden[0], 256);
     ck_assert_int_eq(c.base.train.batch_size, 128);
     ck_assert_ptr_eq(strstr(c.name, "sweep-cfg-"), c.name); /* name from the file */
@@ -76,14 +66,14 @@ START_TEST(test_overrides) {
     cfg_file c;
     sw_err err;
     char *over[] = {"train.epochs=3", "model.hidden=[128]", "train.lr.schedule=cosine"};
-    ck_assert_msg(load_text(&c, "train: {epochs: 20}\n", over, 3, &err) == 0, "%s", err.msg);
+    ck_assert_msg(load_config_text(&c, "train: {epochs: 20}\n", over, 3, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(c.base.train.epochs, 3);
     ck_assert_int_eq(c.base.model.nhidden, 1);
     ck_assert_int_eq(c.base.model.hidden[0], 128);
     ck_assert_int_eq(c.base.train.lr.schedule, LR_COSINE);
     cfg_free(&c);
     char *bad[] = {"train.epoch=3"};
-    ck_assert_int_eq(load_text(&c, "train: {epochs: 20}\n", bad, 1, &err), -1);
+    ck_assert_int_eq(load_config_text(&c, "train: {epochs: 20}\n", bad, 1, &err), -1);
     ck_assert_msg(strstr(err.msg, "unknown key 'train.epoch'; did you mean 'epochs'?"), "%s",
                   err.msg);
 }
@@ -131,7 +121,7 @@ START_TEST(test_broken) {
     sw_err err;
     const char *text = broken[_i].text, *want = broken[_i].want;
     err.msg[0] = '\0';
-    ck_assert_msg(load_text(&c, text, NULL, 0, &err) == -1, "accepted: %s", text);
+    ck_assert_msg(load_config_text(&c, text, NULL, 0, &err) == -1, "accepted: %s", text);
     ck_assert_int_eq(err.code, ERR_INPUT);
     ck_assert_msg(!strncmp(err.msg, "/tmp/sweep-cfg-", 15), "no file name: %s", err.msg);
     ck_assert_msg(strstr(err.msg, want) != NULL, "config:\n%s\nwant: %s\ngot:  %s", text, want,

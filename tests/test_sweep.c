@@ -7,17 +7,8 @@
 #include <unistd.h>
 
 #include "sweep.h"
+#include "test_util.h"
 
-static int load(cfg_file *c, const char *text, char *const *over, int nover, sw_err *err) {
-    char path[] = "/tmp/sweep-plan-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    int rc = cfg_load(c, path, over, nover, err);
-    unlink(path);
-    return rc;
-}
 
 static const char grid[] =
     "train: {epochs: 5}\n"
@@ -32,7 +23,7 @@ START_TEST(test_grid_order) {
     cfg_file c;
     sweep_plan p;
     sw_err err;
-    ck_assert_msg(load(&c, grid, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(load_config_text(&c, grid, NULL, 0, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
     ck_assert_int_eq(p.ntrials, 12);
     /* The last parameter changes fastest. */
@@ -58,7 +49,7 @@ START_TEST(test_overrides_reach_trials) {
     sweep_plan p;
     sw_err err;
     char *over[] = {"train.epochs=2", "sweep.parameters.train.seed=[7]"};
-    ck_assert_msg(load(&c, grid, over, 2, &err) == 0, "%s", err.msg);
+    ck_assert_msg(load_config_text(&c, grid, over, 2, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
     ck_assert_int_eq(p.ntrials, 6);
     for (int k = 0; k < 6; k++) {
@@ -74,7 +65,7 @@ START_TEST(test_single_run) {
     cfg_file c;
     sweep_plan p;
     sw_err err;
-    ck_assert_int_eq(load(&c, "train: {epochs: 3}\n", NULL, 0, &err), 0);
+    ck_assert_int_eq(load_config_text(&c, "train: {epochs: 3}\n", NULL, 0, &err), 0);
     ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
     ck_assert_int_eq(p.ntrials, 1);
     ck_assert_int_eq(p.trials[0].swept->n, 0);
@@ -99,7 +90,7 @@ START_TEST(test_random) {
     cfg_file c;
     sweep_plan a, b;
     sw_err err;
-    ck_assert_msg(load(&c, random_text, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_msg(load_config_text(&c, random_text, NULL, 0, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(sweep_plan_make(&a, &c, &err), 0);
     ck_assert_int_eq(sweep_plan_make(&b, &c, &err), 0);
     ck_assert_int_eq(a.ntrials, 50);
@@ -123,7 +114,7 @@ START_TEST(test_random) {
     /* Trial k does not depend on how many trials there are. */
     cfg_file c2;
     char *over[] = {"sweep.trials=5"};
-    ck_assert_int_eq(load(&c2, random_text, over, 1, &err), 0);
+    ck_assert_int_eq(load_config_text(&c2, random_text, over, 1, &err), 0);
     ck_assert_int_eq(sweep_plan_make(&b, &c2, &err), 0);
     ck_assert_int_eq(b.ntrials, 5);
     for (int k = 0; k < 5; k++)
@@ -132,7 +123,7 @@ START_TEST(test_random) {
     sweep_plan_free(&b);
     cfg_free(&c2);
     char *over2[] = {"sweep.seed=4"};
-    ck_assert_int_eq(load(&c2, random_text, over2, 1, &err), 0);
+    ck_assert_int_eq(load_config_text(&c2, random_text, over2, 1, &err), 0);
     ck_assert_int_eq(sweep_plan_make(&b, &c2, &err), 0);
     ck_assert(a.trials[0].cfg.train.lr.initial != b.trials[0].cfg.train.lr.initial);
     sweep_plan_free(&a);
@@ -175,7 +166,7 @@ START_TEST(test_broken_sweep) {
     cfg_file c;
     sw_err err;
     err.msg[0] = '\0';
-    ck_assert_msg(load(&c, broken[_i].text, NULL, 0, &err) == -1, "accepted: %s", broken[_i].text);
+    ck_assert_msg(load_config_text(&c, broken[_i].text, NULL, 0, &err) == -1, "accepted: %s", broken[_i].text);
     ck_assert_int_eq(err.code, ERR_INPUT);
     ck_assert_msg(strstr(err.msg, broken[_i].want) != NULL, "config:\n%s\nwant: %s\ngot:  %s",
                   broken[_i].text, broken[_i].want, err.msg);
@@ -189,7 +180,7 @@ START_TEST(test_combination_error) {
     sw_err err;
     const char *text = "train: {epochs: 3}\n"
                        "sweep: {parameters: {train.lr.warmup: [0, 5]}}\n";
-    ck_assert_int_eq(load(&c, text, NULL, 0, &err), -1);
+    ck_assert_int_eq(load_config_text(&c, text, NULL, 0, &err), -1);
     ck_assert_msg(strstr(err.msg, "train.lr.warmup (5) must be less than train.epochs (3)"), "%s",
                   err.msg);
     (void)p;
