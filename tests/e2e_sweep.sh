@@ -50,14 +50,16 @@ if [ "$(q $WORK/r1.db "SELECT swept FROM runs ORDER BY trial")" != "$(q $WORK/r3
 BIG="data.dir=$WORK/big data.validation=2000 train.epochs=3"
 run "reference for the kill test" 0 $SWEEP $GRID --db $WORK/ref.db $BIG -j 2
 kills=0
-for i in 1 2 3 4; do
+for i in $(seq 20); do
+    [ $kills -ge 10 ] && break
     $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 >/dev/null 2>&1 &
     pid=$!
-    sleep "0.$((RANDOM % 9 + 1))"
+    sleep "0.$((RANDOM % 5 + 1))"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1))
     wait $pid 2>/dev/null
     sleep 0.1  # the workers die with their parent
 done
+ge "SIGKILL at random moments" "$kills" 10
 run "resume after $kills SIGKILLs" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2
 same "resume: every trial done exactly once" "$(q $WORK/kill.db "SELECT count(*), count(DISTINCT trial) FROM runs WHERE status = 'done'")" "6|6"
 same "resume: no duplicate epoch rows" "$(q $WORK/kill.db "SELECT count(*) FROM (SELECT run_id, epoch FROM epochs GROUP BY 1, 2 HAVING count(*) > 1)")" 0
