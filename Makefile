@@ -27,7 +27,8 @@ OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
 TSRCS   := $(wildcard tests/test_*.c) tests/check_main.c
 TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all demo plots deps deps-check test test-unit test-e2e test-full bench data data-fashion clean
+.PHONY: all demo plots deps deps-check test test-unit test-e2e test-full bench data data-fashion clean \
+        test-asan fuzz fuzz-build
 
 all: sweep
 
@@ -59,6 +60,10 @@ $(BUILD)/tests/%.o: tests/%.c | deps-check
 sweep: $(OBJS) $(BUILD)/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+# The same binary under $(BUILD)/, for builds in another directory (test-asan).
+$(BUILD)/sweep: $(OBJS) $(BUILD)/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 $(BUILD)/check_sweep: $(OBJS) $(TOBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LDFLAGS)
 
@@ -74,6 +79,7 @@ $(BUILD)/gen_data: tests/gen_data.c $(OBJS) | deps-check
 
 test-e2e: sweep $(BUILD)/gen_data
 	tests/e2e.sh
+	tests/e2e_bad.sh
 	tests/e2e_sweep.sh
 
 test-full: test data
@@ -92,7 +98,42 @@ $(BUILD)/bench_train: tests/bench/bench_train.c $(OBJS) | deps-check
 bench: $(BUILD)/bench_train data
 	$(BUILD)/bench_train data/mnist 3
 
+# Unit tests and a few end-to-end runs under AddressSanitizer + UBSan, built
+# in build-asan/ (normal objects untouched). Any report fails the target.
+ASAN_CC    ?= gcc
+ASAN_BUILD := build-asan
+SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
+SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+              UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+test-asan: | deps-check
+	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) CFLAGS="$(SAN_CFLAGS)" \
+	    $(ASAN_BUILD)/sweep $(ASAN_BUILD)/check_sweep $(ASAN_BUILD)/gen_data
+	$(SAN_ENV) CK_FORK=no CK_DEFAULT_TIMEOUT=600 $(ASAN_BUILD)/check_sweep
+	$(SAN_ENV) tests/fuzz/asan_e2e.sh $(ASAN_BUILD)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan, built in
+# build-fuzz/. `make fuzz FUZZ_SECONDS=600` runs each for that long (both at
+# once); new inputs go to build-fuzz/corpus/, crashes to tests/fuzz/crashes/.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := config idx
+FUZZ_CFLAGS  := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -O1 -g
+FUZZ_LIBFUZZER = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(OBJS) | deps-check
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(WARN) $(PKG_CFLAGS) -iquote src -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: | deps-check
+	@command -v $(FUZZ_CC) >/dev/null && [ -f "$(FUZZ_LIBFUZZER)" ] || \
+	    scripts/deps.sh install clang libclang-rt-14-dev
+	$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+	    $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%) $(FUZZ_BUILD)/gen_data
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) sweep
+	rm -rf $(BUILD) build-asan build-fuzz sweep
 
 -include $(OBJS:.o=.d) $(TOBJS:.o=.d) $(BUILD)/main.d

@@ -152,12 +152,14 @@ static int find_scripts(char *out, size_t size, const char *given) {
 }
 
 /* experiments/lr_grid.db -> experiments/lr_grid/plots */
-static void default_outdir(char *out, size_t size, const char *db) {
+static int default_outdir(char *out, size_t size, const char *db) {
     char buf[1024];
+    if (strlen(db) + sizeof "/plots" > size) return -1;
     snprintf(buf, sizeof buf, "%s", db);
     size_t len = strlen(buf);
     if (len > 3 && !strcmp(buf + len - 3, ".db")) buf[len - 3] = '\0';
-    snprintf(out, size, "%s/plots", buf);
+    snprintf(out, size, "%.*s/plots", (int)(size - sizeof "/plots"), buf);
+    return 0;
 }
 
 /* ---- running gnuplot ---- */
@@ -618,7 +620,8 @@ int plot_db(const char *db, const plot_opts *o, sw_err *err) {
     int rc = open_db(&c, db, &st, err);
     char outdir[1024];
     if (o->outdir) snprintf(outdir, sizeof outdir, "%s", o->outdir);
-    else default_outdir(outdir, sizeof outdir, db);
+    else if (!rc && default_outdir(outdir, sizeof outdir, db))
+        rc = err_set(err, ERR_INPUT, "%s: path too long for the chart folder; pass -o DIR", db);
     axis axes[MAX_PARAMS];
     int nmarkers = 0, nsched = 0;
     if (!rc) rc = prepare_dirs(&c, outdir, err);

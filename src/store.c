@@ -405,17 +405,20 @@ int store_open(store **out, const char *path, int readonly, sw_err *err) {
         goto fail_rc;
     }
     /* The first statement reads the file: not-a-database shows up here. */
-    /* Switching a new file to WAL needs an exclusive lock, and SQLite does
-     * not wait on its busy handler for it when another process is opening
-     * the same new file: retry for the busy timeout ourselves. */
+    /* Check (or create) the schema first, so a file that is not ours is
+     * refused untouched: switching to WAL rewrites the header. The first
+     * read shows a file that is not a database. */
+    if (check_schema(s, 0, err)) goto fail;
+    /* Switching to WAL needs an exclusive lock, and SQLite does not wait on
+     * its busy handler for it when another process is opening the same new
+     * file: retry for the busy timeout ourselves. */
     for (int waited = 0;; waited += 20) {
         rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
         if ((rc & 0xff) != SQLITE_BUSY || waited >= s->busy_ms) break;
         usleep(20000);
     }
     if (rc != SQLITE_OK) goto fail_rc;
-    if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "opening", err) || check_schema(s, 0, err))
-        goto fail;
+    if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", "opening", err)) goto fail;
     *out = s;
     return 0;
 fail_rc:

@@ -47,7 +47,7 @@ if [ "$(q $WORK/r1.db "SELECT swept FROM runs ORDER BY trial")" != "$(q $WORK/r3
 
 # SIGKILL at random moments, then the same command: every trial done once,
 # the same rows as an uninterrupted run, no duplicate epochs, intact file.
-BIG="data.dir=$WORK/big data.validation=2000 train.epochs=3"
+BIG="data.dir=$WORK/big data.validation=2000 train.epochs=6"
 run "reference for the kill test" 0 $SWEEP $GRID --db $WORK/ref.db $BIG -j 2
 kills=0
 for i in $(seq 20); do
@@ -90,7 +90,7 @@ $SWEEP $GRID --db $WORK/two.db $BIG >$WORK/p2.out 2>&1 & p2=$!
 wait $p1; s1=$?; wait $p2; s2=$?
 same "two processes: both succeed" "$s1 $s2" "0 0"
 same "two processes: 6 trials done, each once" "$(q $WORK/two.db "SELECT count(*), count(DISTINCT trial) FROM results")" "6|6"
-same "two processes: each epoch once" "$(q $WORK/two.db "SELECT count(*) FROM epochs")" 18
+same "two processes: each epoch once" "$(q $WORK/two.db "SELECT count(*) FROM epochs")" 36
 c1=$(grep -c . <<<"$(q $WORK/two.db "SELECT DISTINCT claimed_by FROM runs")")
 ge "two processes: both trained some trials" "$c1" 2
 
