@@ -103,13 +103,17 @@ bench: $(BUILD)/bench_train data
 ASAN_CC    ?= gcc
 ASAN_BUILD := build-asan
 SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
-SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+SAN_ENV    := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
               UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 test-asan: | deps-check
 	$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=$(ASAN_CC) CFLAGS="$(SAN_CFLAGS)" \
 	    $(ASAN_BUILD)/sweep $(ASAN_BUILD)/check_sweep $(ASAN_BUILD)/gen_data
 	$(SAN_ENV) CK_FORK=no CK_DEFAULT_TIMEOUT=600 $(ASAN_BUILD)/check_sweep
 	$(SAN_ENV) tests/fuzz/asan_e2e.sh $(ASAN_BUILD)
+	$(MAKE) --no-print-directory sweep $(BUILD)/gen_data
+	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e.sh
+	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e_bad.sh
+	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e_sweep.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan, built in
 # build-fuzz/. `make fuzz FUZZ_SECONDS=600` runs each for that long (both at

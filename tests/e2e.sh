@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-SWEEP=./sweep
+SWEEP=${SWEEP:-./sweep}
 WORK=build/e2e
 rm -rf "$WORK"; mkdir -p "$WORK"
 build/gen_data "$WORK/data" 1200 300 || { echo "gen_data failed"; exit 1; }

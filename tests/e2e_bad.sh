@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-SWEEP=./sweep
+SWEEP=${SWEEP:-./sweep}
 WORK=build/e2e-bad
 rm -rf "$WORK"; mkdir -p "$WORK"
 [ -x $SWEEP ] && [ -x build/gen_data ] || { echo "build first: make sweep build/gen_data"; exit 1; }

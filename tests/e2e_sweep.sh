@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-SWEEP=./sweep
+SWEEP=${SWEEP:-./sweep}
 WORK=build/e2e-sweep
 rm -rf "$WORK"; mkdir -p "$WORK"
 build/gen_data "$WORK/data" 3000 300 || { echo "gen_data failed"; exit 1; }
