@@ -210,4 +210,14 @@ for v in ../evil '../../evil' 'a;b' "a'b" 'a"b' /tmp/evil .. 'x/../../evil'; do
 done
 same "names: nothing created" "$(snap)" "$before"
 
+# Wrong image size for the model: the network's input is built from the
+# training images (28x28); test images of 32x32 cannot go through it.
+mkdir -p $WORK/size
+cp $WORK/data/train-* $WORK/size/
+cp $WORK/data/t10k-labels-idx1-ubyte $WORK/size/
+{ printf '\x00\x00\x08\x03\x00\x00\x01\x2c\x00\x00\x00\x20\x00\x00\x00\x20'; head -c $((300 * 32 * 32)) /dev/zero; } > $WORK/size/t10k-images-idx3-ubyte
+run "wrong image size" 2 $SWEEP tests/configs/tiny.yaml --db $WORK/size.db data.dir=$WORK/size &&
+    expect "wrong image size: names the file and both sizes" 't10k-images-idx3-ubyte.*32.*28|t10k-images-idx3-ubyte.*28.*32'
+[ -e $WORK/size.db ] && bad "wrong image size: a database was created" || ok "wrong image size: no database"
+
 finish e2e-bad
