@@ -12,28 +12,10 @@
 #include <zlib.h>
 
 #include "data.h"
+#include "test_util.h"
 
-static char tmpdir[64];
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-/* Unchecked fixtures: run in the parent, so the directory goes even when a test fails. */
-static void setup(void) {
-    strcpy(tmpdir, "/tmp/sweep-test-data-XXXXXX");
-    if (!mkdtemp(tmpdir)) abort();
-}
-
-static void teardown(void) { nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-/* P("name") is tmpdir/name, valid until the end of the enclosing block. */
-static const char *tpath(const char *name, char *buf) {
-    snprintf(buf, 512, "%s/%s", tmpdir, name);
-    return buf;
-}
-#define P(name) tpath((name), (char[512]){0})
+static void setup(void) { test_tmpdir_make("data"); }
+static void teardown(void) { test_tmpdir_remove(); }
 
 static void write_raw(const char *path, const void *buf, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -345,7 +327,7 @@ START_TEST(test_reject_truncated_gzip) {
 END_TEST
 
 START_TEST(test_reject_directory_and_missing) {
-    expect_read_error(tmpdir, "is a directory", NULL);
+    expect_read_error(test_tmpdir, "is a directory", NULL);
     expect_read_error(P("no-such-file"), "No such file or directory", "make data");
 }
 END_TEST
@@ -485,8 +467,8 @@ START_TEST(test_load_rejects_count_mismatch_and_ndim) {
     /* Errors from the reader come through, for either file. */
     ck_assert_int_eq(data_load(&ds, P("img"), P("nope"), 10, &e), -1);
     check_msg(&e, P("nope"), "No such file", NULL);
-    ck_assert_int_eq(data_load(&ds, tmpdir, P("lab"), 10, &e), -1);
-    check_msg(&e, tmpdir, "is a directory", NULL);
+    ck_assert_int_eq(data_load(&ds, test_tmpdir, P("lab"), 10, &e), -1);
+    check_msg(&e, test_tmpdir, "is a directory", NULL);
 }
 END_TEST
 

@@ -16,28 +16,10 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "test_util.h"
 
-static char tmpdir[64];
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-/* Unchecked fixtures: run in the parent, so the directory goes even when a test fails. */
-static void setup(void) {
-    strcpy(tmpdir, "/tmp/sweep-test-store-XXXXXX");
-    if (!mkdtemp(tmpdir)) abort();
-}
-
-static void teardown(void) { nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-/* P("name") is tmpdir/name, valid until the end of the enclosing block. */
-static const char *tpath(const char *name, char *buf) {
-    snprintf(buf, 512, "%s/%s", tmpdir, name);
-    return buf;
-}
-#define P(name) tpath((name), (char[512]){0})
+static void setup(void) { test_tmpdir_make("store"); }
+static void teardown(void) { test_tmpdir_remove(); }
 
 static store *open_ok(const char *path) {
     store *s = NULL;
@@ -659,7 +641,7 @@ static void open_fails_unprivileged(const char *path, const char *want) {
 }
 
 START_TEST(test_open_read_only) {
-    ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+    ck_assert_int_eq(chmod(test_tmpdir, 0755), 0);
     ck_assert_int_eq(mkdir(P("ro"), 0755), 0);
     store *s = open_ok(P("ro/ro.db"));
     store_close(s);
@@ -671,7 +653,7 @@ START_TEST(test_open_read_only) {
     open_fails_unprivileged(P("ro/ro.db"), "cannot be written: folder");
     /* A new file in a folder that is not writable. */
     open_fails_unprivileged(P("ro/new.db"), "cannot be opened: folder");
-    ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+    ck_assert_int_eq(chmod(test_tmpdir, 0700), 0);
 }
 END_TEST
 
