@@ -158,21 +158,16 @@ void nn_backward(nn_net *net, float *dlogits, int B) {
     }
 }
 
-double nn_l2(nn_net *net, double l2) {
-    if (l2 == 0.0) return 0.0;
-    double sq = 0.0;
+void nn_l2(nn_net *net, double l2) {
+    if (l2 == 0.0) return;
     float f = (float)l2;
     for (int k = 0; k < net->ntensors; k++) {
         const nn_tensor *T = &net->tensors[k];
         if (!T->decay) continue;
         const float *w = net->params + T->off;
         float *g = net->grads + T->off;
-        for (size_t i = 0; i < T->n; i++) {
-            sq += (double)w[i] * w[i];
-            g[i] += f * w[i];
-        }
+        for (size_t i = 0; i < T->n; i++) g[i] += f * w[i];
     }
-    return 0.5 * l2 * sq;
 }
 
 /* logits is (B,C), y is (B), dlogits is (B,C): (softmax - onehot) / B */

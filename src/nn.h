@@ -110,8 +110,8 @@ const float *nn_forward(nn_net *net, const float *x, int B, int train);
 void nn_backward(nn_net *net, float *dlogits, int B);
 
 /* L2: add l2 * w to the gradient of every decaying tensor (weights, not
- * biases); returns the penalty l2/2 * sum(w^2) that gradient belongs to. */
-double nn_l2(nn_net *net, double l2);
+ * biases): the gradient of the penalty l2/2 * sum(w^2). */
+void nn_l2(nn_net *net, double l2);
 
 /* Softmax + cross-entropy of logits (B, C) against labels y (B), stable for
  * any finite logits. Returns the summed loss (nats); *correct gets the number

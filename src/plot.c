@@ -378,7 +378,7 @@ static int write_param(plot_ctx *c, int k, const axis *a, sw_err *err) {
     if (!f) return -1;
     sqlite3_stmt *q = prep(c,
                            "SELECT json_remove(r.swept, '$.\"train.seed\"', ?1) AS others, "
-                           VALUE_TEXT("?1") " AS v, avg(r.test_acc), "
+                           VALUE_TEXT("?1") " AS v, sum(r.test_acc), "
                            "sum(r.test_acc * r.test_acc), min(r.test_acc), max(r.test_acc), "
                            "count(*), r.sweep_id FROM runs r WHERE r.status = 'done' "
                            "AND r.test_acc IS NOT NULL AND json_type(r.swept, ?1) IS NOT NULL "
@@ -404,12 +404,12 @@ static int write_param(plot_ctx *c, int k, const axis *a, sw_err *err) {
         }
         const char *v = (const char *)sqlite3_column_text(q, 1);
         int n = sqlite3_column_int(q, 6);
-        double mean = sqlite3_column_double(q, 2), s2 = sqlite3_column_double(q, 3);
-        double var = n > 1 ? (s2 - n * mean * mean) / (n - 1) : 0;
+        double mean, std;
+        report_mean_std(n, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), &mean, &std);
         int idx = axis_index(a, v);
         if (a->cat) fprintf(f, "%d", idx);
         else fprintf(f, "%s", v);
-        fprintf(f, "\t%.6g\t%.6g", 100 * mean, var > 0 ? 100 * sqrt(var) : 0.0);
+        fprintf(f, "\t%.6g\t%.6g", 100 * mean, 100 * std);
         put_num(f, q, 4, 100);
         put_num(f, q, 5, 100);
         fprintf(f, "\t%d\t", n);

@@ -73,8 +73,7 @@ int report_summary(store *st, int64_t sweep_id, FILE *out, int limit, sw_err *er
     return 0;
 }
 
-/* mean and sample standard deviation from n, sum, sum of squares */
-static void mean_std(int n, double s, double s2, double *mean, double *std) {
+void report_mean_std(int n, double s, double s2, double *mean, double *std) {
     *mean = n ? s / n : NAN;
     double var = n > 1 ? (s2 - s * s / n) / (n - 1) : 0.0;
     *std = var > 0 ? sqrt(var) : 0.0;
@@ -148,7 +147,7 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
         report_swept_text(db, (const char *)sqlite3_column_text(q, 0), swept, sizeof swept);
         double mean, std;
         int n = sqlite3_column_int(q, 1);
-        mean_std(n, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), &mean, &std);
+        report_mean_std(n, sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), &mean, &std);
         fprintf(out, "%4d %10.2f +- %4.2f %8.2f%% %7.2f%% %8.1f  %s%s%s\n", n, 100 * mean,
                 100 * std, 100 * sqlite3_column_double(q, 6), 100 * sqlite3_column_double(q, 4),
                 sqlite3_column_double(q, 5), nsweeps > 1 ? (const char *)sqlite3_column_text(q, 7) : "",
@@ -183,7 +182,7 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
         }
         double mean, std;
         int n = sqlite3_column_int(q, 2);
-        mean_std(n, sqlite3_column_double(q, 3), sqlite3_column_double(q, 4), &mean, &std);
+        report_mean_std(n, sqlite3_column_double(q, 3), sqlite3_column_double(q, 4), &mean, &std);
         fprintf(out, "  %-16s %7.2f%% +- %.2f  (%d runs)\n", sqlite3_column_text(q, 1), 100 * mean,
                 100 * std, n);
     }

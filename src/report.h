@@ -17,6 +17,10 @@
  * their section, lists as 512-256). */
 void report_swept_text(sqlite3 *db, const char *json, char *buf, size_t size);
 
+/* Mean and sample standard deviation (0 for one value) from the count, sum
+ * and sum of squares that SQL aggregates give. */
+void report_mean_std(int n, double s, double s2, double *mean, double *std);
+
 /* The runs of one sweep, best test accuracy first; at most limit rows. */
 int report_summary(store *st, int64_t sweep_id, FILE *out, int limit, sw_err *err);
 /* The whole database: counts, best configurations, per-parameter tables. */
