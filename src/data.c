@@ -573,6 +573,12 @@ void data_batch(float *restrict x, int *restrict y, const data_set *ds, const in
     const size_t dim = (size_t)ds->dim;
     const uint8_t *restrict images = ds->images;
     for (int b = 0; b < B; b++) {
+        /* The rows are scattered over the whole set: ask for the next one
+         * early, or every row starts with a wait on memory. */
+        if (b + 1 < B) {
+            const uint8_t *next = images + (size_t)idx[b + 1] * dim;
+            for (size_t j = 0; j < dim; j += 64) __builtin_prefetch(next + j);
+        }
         const uint8_t *restrict src = images + (size_t)idx[b] * dim;
         float *restrict dst = x + (size_t)b * dim;
         for (size_t j = 0; j < dim; j++) dst[j] = (float)src[j] * scale;

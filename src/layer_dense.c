@@ -44,13 +44,12 @@ static void dense_forward(nn_layer *L, float *out, const float *in, int B, int t
 }
 
 /* dout is (B,OC) (masked in place by the fused ReLU), in is (B,C), out is
- * (B,OC); dW (OC,C) = dout^T . in, db (OC) = column sums, din (B,C) = dout . W */
+ * (B,OC); dW (OC,C) += dout^T . in, db (OC) += column sums, din (B,C) = dout . W */
 static void dense_backward(nn_layer *L, float *din, float *dout, const float *in,
                            const float *out, int B) {
     int oc = L->spec.units, c = (int)L->in_size;
     const float *W = L->params;
     float *dW = L->grads, *db = L->grads + (size_t)oc * c;
-    for (int j = 0; j < oc; j++) db[j] = 0.0f;
     for (int i = 0; i < B; i++) {
         float *d = dout + (size_t)i * oc;
         const float *o = out + (size_t)i * oc;
@@ -59,7 +58,7 @@ static void dense_backward(nn_layer *L, float *din, float *dout, const float *in
         else
             for (int j = 0; j < oc; j++) db[j] += d[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, oc, c, B, 1.0f, dout, oc, in, c, 0.0f, dW,
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, oc, c, B, 1.0f, dout, oc, in, c, 1.0f, dW,
                 c);
     if (din)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, c, oc, 1.0f, dout, oc, W, c,

@@ -158,19 +158,10 @@ void nn_backward(nn_net *net, float *dlogits, int B) {
     }
 }
 
-void nn_l2(nn_net *net, double l2) {
-    if (l2 == 0.0) return;
-    float f = (float)l2;
-    for (int k = 0; k < net->ntensors; k++) {
-        const nn_tensor *T = &net->tensors[k];
-        if (!T->decay) continue;
-        const float *w = net->params + T->off;
-        float *g = net->grads + T->off;
-        for (size_t i = 0; i < T->n; i++) g[i] += f * w[i];
-    }
-}
+void nn_zero_grads(nn_net *net) { memset(net->grads, 0, net->nparams * sizeof(float)); }
 
-/* logits is (B,C), y is (B), dlogits is (B,C): (softmax - onehot) / B */
+/* logits is (B,C), y is (B), dlogits is (B,C): (softmax - onehot) / B.
+ * Float exponentials (one per logit), the loss summed in double. */
 double nn_softmax_xent(float *dlogits, const float *logits, const int *y, int B, int C,
                        int *correct) {
     double loss = 0.0;
@@ -182,14 +173,18 @@ double nn_softmax_xent(float *dlogits, const float *logits, const int *y, int B,
         int arg = 0;
         for (int j = 1; j < C; j++)
             if (z[j] > mx) { mx = z[j]; arg = j; }
-        double sum = 0.0;
-        for (int j = 0; j < C; j++) sum += exp((double)(z[j] - mx));
-        double lse = (double)mx + log(sum);
-        loss += lse - (double)z[y[i]];
+        float *d = dlogits ? dlogits + (size_t)i * C : NULL;
+        float sum = 0.0f;
+        for (int j = 0; j < C; j++) {
+            float e = expf(z[j] - mx);
+            sum += e;
+            if (d) d[j] = e;
+        }
+        loss += (double)logf(sum) + (double)(mx - z[y[i]]);
         hits += arg == y[i];
-        if (dlogits) {
-            float *d = dlogits + (size_t)i * C;
-            for (int j = 0; j < C; j++) d[j] = (float)(exp((double)z[j] - lse)) * invB;
+        if (d) {
+            float scale = invB / sum;
+            for (int j = 0; j < C; j++) d[j] *= scale;
             d[y[i]] -= invB;
         }
     }

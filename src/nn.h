@@ -57,7 +57,7 @@ typedef struct nn_layer_ops {
     void (*forward)(nn_layer *L, float *out, const float *in, int B, int train);
     /* dout is (B, out_size) and may be overwritten; din is (B, in_size) or
      * NULL for the first layer; in/out are this layer's forward buffers.
-     * Writes (not accumulates) L->grads. */
+     * Adds its gradient into L->grads (the optimizer readies them). */
     void (*backward)(nn_layer *L, float *din, float *dout, const float *in, const float *out,
                      int B);
 } nn_layer_ops;
@@ -106,12 +106,11 @@ void nn_init(nn_net *net, uint64_t seed);
 
 /* x is (B, input size); returns the logits, (B, classes), owned by net. */
 const float *nn_forward(nn_net *net, const float *x, int B, int train);
-/* After nn_forward(train=1): dlogits is (B, classes), overwritten; writes net->grads. */
+/* After nn_forward(train=1): dlogits is (B, classes), overwritten. Adds
+ * d(loss)/d(params) into net->grads, which nn_build zeroes and optim_step
+ * readies for the next batch; nn_zero_grads starts afresh. */
 void nn_backward(nn_net *net, float *dlogits, int B);
-
-/* L2: add l2 * w to the gradient of every decaying tensor (weights, not
- * biases): the gradient of the penalty l2/2 * sum(w^2). */
-void nn_l2(nn_net *net, double l2);
+void nn_zero_grads(nn_net *net);
 
 /* Softmax + cross-entropy of logits (B, C) against labels y (B), stable for
  * any finite logits. Returns the summed loss (nats); *correct gets the number

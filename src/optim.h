@@ -1,8 +1,12 @@
 /* optim.h - optimizers: one loop over the parameter block per step.
  *
- * Owns: SGD (plain, classical or Nesterov momentum), Adam and AdamW. The L2
- * term is part of the gradient before the step (nn_l2); AdamW's weight_decay
- * is decoupled from it: w -= lr * weight_decay * w, outside the adaptive step.
+ * Owns: SGD (plain, classical or Nesterov momentum), Adam and AdamW, and the
+ * L2 term: l2 * w is added to the gradient of the weights (not the biases)
+ * inside the step. AdamW's weight_decay is decoupled from it: w -= lr *
+ * weight_decay * w, outside the adaptive step.
+ * The step consumes net->grads and leaves them ready for the next
+ * nn_backward, which adds into them: zeroed, or (classical momentum) holding
+ * mu * velocity. Start from zeroed grads (nn_build gives them).
  * Does not own the learning-rate schedule (train.c). */
 #ifndef SWEEP_OPTIM_H
 #define SWEEP_OPTIM_H
@@ -25,15 +29,17 @@ typedef struct optim_cfg {
 
 typedef struct optim {
     optim_cfg cfg;
-    float *m, *v;  /* momentum / first moment, second moment: nparams each */
+    float *m, *v;  /* Nesterov velocity or Adam's first moment, second moment:
+                    * nparams each (classical momentum keeps v in net->grads) */
     size_t n;
     long t;        /* steps taken */
 } optim;
 
 int optim_init(optim *o, const optim_cfg *cfg, size_t nparams, sw_err *err);
 void optim_free(optim *o);
-/* One update of net->params from net->grads (L2 already added: nn_l2). */
-void optim_step(optim *o, nn_net *net, double lr);
+/* One update of net->params from net->grads + l2 * weights, at learning
+ * rate lr; leaves net->grads ready for the next nn_backward (see above). */
+void optim_step(optim *o, nn_net *net, double lr, double l2);
 /* "sgd", "momentum", "nesterov", "adam", "adamw" */
 const char *optim_name(const optim_cfg *cfg);
 

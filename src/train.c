@@ -128,8 +128,7 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
             loss_sum += l;
             hits += correct;
             nn_backward(&net, dlogits, b);
-            nn_l2(&net, tc->l2);
-            optim_step(&opt, &net, ep.lr);
+            optim_step(&opt, &net, ep.lr, tc->l2);
         }
         if (res->status == TRAIN_DIVERGED) break;
         ep.train_loss = loss_sum / d->n_train;
