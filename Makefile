@@ -95,8 +95,8 @@ $(BUILD)/bench_train: tests/bench/bench_train.c $(OBJS) | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -iquote src -o $@ $^ $(PKG_LIBS)
 
-bench: $(BUILD)/bench_train data
-	$(BUILD)/bench_train data/mnist 3
+bench: sweep $(BUILD)/bench_train data
+	tests/bench/run.sh $(BUILD)
 
 # Unit tests and a few end-to-end runs under AddressSanitizer + UBSan, built
 # in build-asan/ (normal objects untouched). Any report fails the target.

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -241,12 +242,27 @@ static int spawn(slot *w, const sched *s, slot *slots, int nslots) {
     return 0;
 }
 
-static void retire(slot *w, int kill_it) {
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Reap a worker; its peak RSS goes into s->worker_peak_kb. */
+static void reap(sched *s, pid_t pid, int *status) {
+    struct rusage ru;
+    int st = 0;
+    if (wait4(pid, &st, 0, &ru) == pid && ru.ru_maxrss > s->worker_peak_kb)
+        s->worker_peak_kb = ru.ru_maxrss;
+    if (status) *status = st;
+}
+
+static void retire(sched *s, slot *w, int kill_it) {
     if (w->pid <= 0) return;
     if (kill_it) kill(w->pid, SIGKILL);
     close(w->to);
     close(w->from);
-    waitpid(w->pid, NULL, 0);
+    reap(s, w->pid, NULL);
     w->pid = 0;
     w->busy = 0;
 }
@@ -277,6 +293,10 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
               sw_err *err) {
     *signo = 0;
     got_signal = 0;
+    double t_start = now_seconds();
+    s->store_seconds = 0;
+    s->worker_peak_kb = 0;
+    s->trials_ended = 0;
     struct sigaction sa = {0}, old_int, old_term, old_hup, old_pipe;
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
@@ -304,7 +324,9 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             if (w->busy) continue;
             int64_t run_id;
             int tk;
+            double ts = now_seconds();
             int got = store_claim(st, sweep_id, &run_id, &tk, err);
+            s->store_seconds += now_seconds() - ts;
             if (got < 0) { rc = -1; break; }
             if (got == 0) { more = 0; break; }
             if (tk >= s->plan->ntrials) { /* a row this plan does not know: leave it be */
@@ -325,7 +347,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             w->best_val = 0;
             if (write_msg(w->to, &m)) {
                 /* The idle worker died: start another and hand it the trial. */
-                retire(w, 1);
+                retire(s, w, 1);
                 if (spawn(w, s, slots, nslots) || write_msg(w->to, &m)) {
                     rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
                     store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
@@ -356,7 +378,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 int status = 0;
                 close(w->to);
                 close(w->from);
-                waitpid(w->pid, &status, 0);
+                reap(s, w->pid, &status);
                 w->pid = 0;
                 w->busy = 0;
                 char why[128];
@@ -367,12 +389,19 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                     snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
                 if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
                 p.finished++;
+                s->trials_ended++;
                 p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
                 fprintf(stderr, "sweep: trial %d failed: %s\n", w->trial, why);
                 continue;
             }
             if (m.type == MSG_EPOCH) {
-                if (store_epoch(st, w->run_id, &m.epoch, err)) { rc = -1; break; }
+                /* The verdict first: the worker trains on while the epoch is written. */
+                msg v = {.type = MSG_VERDICT, .verdict = 0};
+                write_msg(w->to, &v);
+                double ts = now_seconds();
+                int bad = store_epoch(st, w->run_id, &m.epoch, err);
+                s->store_seconds += now_seconds() - ts;
+                if (bad) { rc = -1; break; }
                 w->epochs_done++;
                 p.epochs_left--;
                 p.epochs_seen++;
@@ -393,8 +422,6 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                             desc[0] ? ")" : "", m.epoch.epoch, t->cfg.train.epochs,
                             m.epoch.train_loss, val, best, m.epoch.seconds);
                 }
-                msg v = {.type = MSG_VERDICT, .verdict = 0};
-                write_msg(w->to, &v);
             } else if (m.type == MSG_DONE || m.type == MSG_FAIL) {
                 const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
                 int ok = m.type == MSG_DONE;
@@ -402,11 +429,12 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 snprintf(why, sizeof why, "diverged in epoch %d: a batch loss was NaN, infinite "
                          "or above 100 log(classes)", m.result.diverged_epoch);
                 const char *error = !ok ? m.error : m.result.status == TRAIN_DIVERGED ? why : NULL;
-                if (store_finish(st, w->run_id, status, ok ? &m.result : NULL, error, err)) {
-                    rc = -1;
-                    break;
-                }
+                double ts = now_seconds();
+                int bad = store_finish(st, w->run_id, status, ok ? &m.result : NULL, error, err);
+                s->store_seconds += now_seconds() - ts;
+                if (bad) { rc = -1; break; }
                 p.finished++;
+                s->trials_ended++;
                 p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
                 w->busy = 0;
                 if (p.on || !ok) {
@@ -454,12 +482,13 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
         if (slots[i].pid > 0 && !slots[i].busy && !got_signal && !rc) {
             msg q = {.type = MSG_QUIT};
             write_msg(slots[i].to, &q);
-            retire(&slots[i], 0);
+            retire(s, &slots[i], 0);
         } else {
-            retire(&slots[i], 1);
+            retire(s, &slots[i], 1);
         }
     }
     free(slots);
+    s->run_seconds = now_seconds() - t_start;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGHUP, &old_hup, NULL);

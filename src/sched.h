@@ -29,6 +29,11 @@ typedef struct sched {
     int ndatasets;
     sched_dataset *datasets;
     int *trial_dataset;  /* (ntrials): index into datasets */
+    /* What the last sched_run measured. */
+    double run_seconds;    /* wall time of sched_run */
+    double store_seconds;  /* of it, spent in database calls (claims, epochs, results) */
+    long worker_peak_kb;   /* largest peak RSS of a worker (the kernel's ru_maxrss) */
+    int trials_ended;      /* trials that ended (done, diverged, failed) */
 } sched;
 
 typedef struct sched_opts {
