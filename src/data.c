@@ -11,7 +11,7 @@
  *     truncation, no trailing bytes, gzip CRC and length checked);
  *   - every dimension is > 0 and the product is below 2^31, so (size_t) index
  *     arithmetic never overflows and n, c, h, w, dim all fit in an int;
- *   - images are stored channel-first per example, (n, c, h, w), as uint8;
+ *   - images are stored as in the file, channels last: (n, h, w, c), uint8;
  *   - every label is < classes.
  * A failure leaves the output zeroed (safe to free) and one line in err:
  * "PATH: what is wrong (at byte N)" plus a fix where there is one; offsets in
@@ -417,17 +417,6 @@ void data_free(data_set *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
-/* In place, each of n images from (h, w, c) to (c, h, w); tmp holds dim bytes. */
-static void to_channel_first(uint8_t *images, uint8_t *tmp, int n, int h, int w, int c) {
-    size_t dim = (size_t)h * w * c, hw = (size_t)h * w;
-    for (int i = 0; i < n; i++) {
-        uint8_t *im = images + (size_t)i * dim;
-        memcpy(tmp, im, dim);
-        for (size_t p = 0; p < hw; p++)
-            for (int ch = 0; ch < c; ch++) im[(size_t)ch * hw + p] = tmp[p * c + ch];
-    }
-}
-
 int data_load(data_set *ds, const char *images_path, const char *labels_path, int classes,
               sw_err *err) {
     memset(ds, 0, sizeof *ds);
@@ -473,15 +462,6 @@ int data_load(data_set *ds, const char *images_path, const char *labels_path, in
         if (l > maxl) maxl = l;
     }
     int h = im.dims[1], w = im.dims[2], c = im.ndim == 4 ? im.dims[3] : 1;
-    if (c > 1) {
-        uint8_t *tmp = malloc((size_t)h * w * c);
-        if (!tmp) {
-            err_set(err, ERR_INTERNAL, "%s: out of memory", images_path);
-            goto fail;
-        }
-        to_channel_first(im.bytes, tmp, n, h, w, c);
-        free(tmp);
-    }
     ds->images = im.bytes;
     ds->labels = lb.bytes;
     ds->n = n;

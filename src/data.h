@@ -33,7 +33,7 @@ typedef struct data_set {
     uint8_t *images;  /* (n, c*h*w) uint8, pixel values 0..255 */
     uint8_t *labels;  /* (n) each < classes */
     int n;            /* number of examples */
-    int c, h, w;      /* channels, rows, cols: IDX (n,h,w) gives c=1; (n,h,w,c) is stored channel-first */
+    int c, h, w;      /* channels, rows, cols: IDX (n,h,w) gives c=1; (n,h,w,c) is kept channels last */
     int dim;          /* c*h*w */
     int classes;      /* labels are 0..classes-1 */
 } data_set;

@@ -11,7 +11,7 @@
 static int dense_setup(nn_layer *L, sw_err *err) {
     if (L->spec.units < 1) return err_set(err, ERR_INPUT, "dense layer needs units >= 1");
     size_t oc = (size_t)L->spec.units, c = L->in_size;
-    L->out = (nn_shape){L->spec.units, 1, 1};
+    L->out = (nn_shape){L->spec.units, 1, 1, 1};
     L->nparams = oc * c + oc;
     L->ntensors = 2;
     L->tensors[0] = (nn_tensor){0, oc * c, 1};   /* W: decays */

@@ -15,6 +15,9 @@ static const nn_layer_ops *const layer_ops[LAYER__COUNT] = {
     [LAYER_DENSE] = &layer_dense_ops,
     [LAYER_RELU] = &layer_relu_ops,
     [LAYER_DROPOUT] = &layer_dropout_ops,
+    [LAYER_BATCHNORM] = &layer_batchnorm_ops,
+    [LAYER_CONV] = &layer_conv_ops,
+    [LAYER_MAXPOOL] = &layer_maxpool_ops,
 };
 
 static const char *const layer_names[LAYER__COUNT] = {
@@ -23,6 +26,13 @@ static const char *const layer_names[LAYER__COUNT] = {
 };
 
 static size_t shape_size(nn_shape s) { return (size_t)s.c * s.h * s.w; }
+
+const char *nn_layer_name(layer_type t) {
+    return (unsigned)t < LAYER__COUNT ? layer_names[t] : "?";
+}
+
+/* Scratch offsets are kept at multiples of 16 floats (64 bytes). */
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 void nn_free(nn_net *net) {
     if (!net) return;
@@ -78,7 +88,7 @@ int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, i
         L->out_size = shape_size(L->out);
         np += L->nparams;
         ns += L->nstate;
-        nscratch += L->scratch_per_ex;
+        nscratch += round16(L->scratch_per_ex * (size_t)max_batch + L->scratch_extra);
         nt += L->ntensors;
         if (L->out_size > largest) largest = L->out_size;
         cur = L->out;
@@ -100,7 +110,8 @@ int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, i
     net->params = calloc(np ? np : 1, sizeof(float));
     net->grads = calloc(np ? np : 1, sizeof(float));
     net->state = calloc(ns ? ns : 1, sizeof(float));
-    net->scratch = calloc(nscratch ? nscratch * mb : 1, sizeof(float));
+    net->scratch = nscratch ? aligned_alloc(64, nscratch * sizeof(float)) : malloc(64);
+    if (net->scratch) memset(net->scratch, 0, nscratch * sizeof(float));
     net->tensors = calloc(nt ? (size_t)nt : 1, sizeof(nn_tensor));
     net->acts = calloc((size_t)net->nlayers + 1, sizeof(float *));
     net->dbuf[0] = malloc(largest * mb * sizeof(float));
@@ -114,14 +125,14 @@ int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, i
         L->params = net->params + po;
         L->grads = net->grads + po;
         L->state = net->state + so;
-        L->scratch = net->scratch + co * mb;
+        L->scratch = net->scratch + co;
         for (int t = 0; t < L->ntensors; t++) {
             net->tensors[ti] = L->tensors[t];
             net->tensors[ti++].off += po;
         }
         po += L->nparams;
         so += L->nstate;
-        co += L->scratch_per_ex;
+        co += round16(L->scratch_per_ex * mb + L->scratch_extra);
         net->acts[i + 1] = malloc(L->out_size * mb * sizeof(float));
         ok = net->acts[i + 1] != NULL;
     }

@@ -31,11 +31,13 @@ typedef struct layer_spec {
     int same;             /* conv: 1 = 'same' padding, 0 = 'valid' */
     int size;             /* maxpool: window and stride */
     double rate;          /* dropout: probability of zeroing, [0,1) */
-    double momentum, eps; /* batchnorm: running-average momentum, epsilon */
+    double momentum, eps; /* batchnorm: running-average momentum, epsilon (0: 0.1, 1e-5) */
 } layer_spec;
 
-/* Per-example shape; a flat vector of n features is {n, 1, 1}. */
-typedef struct nn_shape { int c, h, w; } nn_shape;
+/* Per-example shape. Activations are stored channels last, (h, w, c), as
+ * the IDX files hold images; the output of a dense layer is flat: {n, 1, 1}
+ * with flat = 1, and conv or pooling cannot follow it. */
+typedef struct nn_shape { int c, h, w, flat; } nn_shape;
 
 /* A run of parameters the optimizer treats alike; decay: L2 applies (weights). */
 typedef struct nn_tensor { size_t off, n; int decay; } nn_tensor;
@@ -48,8 +50,9 @@ typedef struct nn_net nn_net;
 typedef struct nn_layer_ops {
     const char *name;
     /* From L->spec and L->in: set L->out, L->nparams, L->tensors (offsets
-     * relative to the layer's params), L->nstate, L->scratch_per_ex
-     * (floats per example). Fails when the layer cannot follow its input. */
+     * relative to the layer's params), L->nstate, and the scratch it needs:
+     * L->scratch_per_ex floats per example plus L->scratch_extra floats.
+     * L->net->max_batch is set. Fails when the layer cannot follow its input. */
     int (*setup)(nn_layer *L, sw_err *err);
     /* Initialise L->params (and L->state) from r. NULL: nothing to do. */
     void (*init)(nn_layer *L, rng *r);
@@ -68,11 +71,11 @@ struct nn_layer {
     nn_shape in, out;
     size_t in_size, out_size;       /* c*h*w of in and out */
     int relu;                       /* dense/conv: ReLU fused into the output */
-    size_t nparams, nstate, scratch_per_ex;
+    size_t nparams, nstate, scratch_per_ex, scratch_extra;
     int ntensors;
     nn_tensor tensors[NN_MAX_LAYER_TENSORS];
     float *params, *grads, *state;  /* views into the net's blocks */
-    float *scratch;                 /* (max_batch, scratch_per_ex) */
+    float *scratch;                 /* max_batch * scratch_per_ex + scratch_extra, 64-byte aligned */
     nn_net *net;
 };
 
@@ -122,6 +125,9 @@ double nn_softmax_xent(float *dlogits, const float *logits, const int *y, int B,
 void nn_describe(const layer_spec *specs, int nspecs, char *buf, size_t size);
 
 /* Layer tables (layer_*.c). */
-extern const nn_layer_ops layer_dense_ops, layer_relu_ops, layer_dropout_ops;
+extern const nn_layer_ops layer_dense_ops, layer_relu_ops, layer_dropout_ops, layer_batchnorm_ops,
+    layer_conv_ops, layer_maxpool_ops;
+/* "dense", "relu", "dropout", "batchnorm", "conv", "maxpool" */
+const char *nn_layer_name(layer_type t);
 
 #endif

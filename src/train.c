@@ -78,7 +78,7 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
                        B, d->n_train);
     int eval_B = B > 256 ? B : 256;
     nn_net net;
-    nn_shape in = {tr->c, tr->h, tr->w};
+    nn_shape in = {tr->c, tr->h, tr->w, 0};
     if (nn_build(&net, layers, nlayers, in, tr->classes, eval_B, err)) return -1;
     nn_init(&net, tc->seed);
     optim opt;

@@ -395,7 +395,7 @@ START_TEST(test_load_3d) {
 }
 END_TEST
 
-START_TEST(test_load_4d_channel_first) {
+START_TEST(test_load_4d_channels_last) {
     /* 2 images, 2x3 pixels, 3 channels; file order (n, h, w, c). */
     static const int dims[4] = {2, 2, 3, 3};
     static const uint8_t lab[2] = {1, 0};
@@ -418,10 +418,10 @@ START_TEST(test_load_4d_channel_first) {
     ck_assert_int_eq(ds.dim, 18);
     ck_assert_int_eq(ds.classes, 2);
     for (int i = 0; i < 2; i++)
-        for (int ch = 0; ch < 3; ch++)
-            for (int r = 0; r < 2; r++)
-                for (int c = 0; c < 3; c++)
-                    ck_assert_int_eq(ds.images[i * 18 + (ch * 2 + r) * 3 + c],
+        for (int r = 0; r < 2; r++)
+            for (int c = 0; c < 3; c++)
+                for (int ch = 0; ch < 3; ch++)
+                    ck_assert_int_eq(ds.images[i * 18 + (r * 3 + c) * 3 + ch],
                                      100 * i + 30 * ch + 10 * r + c);
     data_free(&ds);
 }
@@ -625,7 +625,7 @@ Suite *data_suite(void) {
     tc = tcase_create("load");
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_load_3d);
-    tcase_add_test(tc, test_load_4d_channel_first);
+    tcase_add_test(tc, test_load_4d_channels_last);
     tcase_add_test(tc, test_load_rejects_bad_label);
     tcase_add_test(tc, test_load_rejects_count_mismatch_and_ndim);
     tcase_add_test(tc, test_load_dir);

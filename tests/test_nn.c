@@ -8,19 +8,25 @@
 #include "nn.h"
 #include "optim.h"
 
-/* Bit pattern of which hidden activations are positive: a finite difference
- * is only valid when both sides see the same ReLU pattern. */
+/* Hash of which hidden activations are positive and which inputs won each
+ * max-pooling window: a finite difference is only valid when both sides see
+ * the same ReLU pattern and the same winners. */
 static unsigned long relu_pattern(const nn_net *net, int B) {
     unsigned long h = 1469598103934665603UL;
     for (int l = 1; l < net->nlayers; l++)
         for (size_t i = 0; i < (size_t)B * net->layers[l - 1].out_size; i++)
             h = (h ^ (net->acts[l][i] > 0.0f)) * 1099511628211UL;
+    for (int l = 0; l < net->nlayers; l++)
+        if (net->layers[l].ops == &layer_maxpool_ops)
+            for (size_t i = 0; i < (size_t)B * net->layers[l].out_size; i++)
+                h = (h ^ (unsigned long)((const int *)net->layers[l].scratch)[i]) * 1099511628211UL;
     return h;
 }
 
 /* Mean loss of the net on (x, y) plus the L2 penalty: the objective whose
  * gradient nn_backward plus optim_step's L2 term must give. */
 static double objective(nn_net *net, const float *x, const int *y, int B, double l2) {
+    rng_seed(&net->rng, 99, 2); /* the same dropout masks on every call */
     const float *logits = nn_forward(net, x, B, 1);
     double loss = nn_softmax_xent(NULL, logits, y, B, net->classes, NULL) / B;
     double sq = 0.0;
@@ -54,6 +60,7 @@ static void gradient_check(const layer_spec *specs, int n, nn_shape in, int clas
                 net.params[net.tensors[k].off + i] = 0.1f * (float)rng_normal(&r);
 
     float *dl = malloc(sizeof(float) * B * (size_t)classes);
+    rng_seed(&net.rng, 99, 2);
     const float *logits = nn_forward(&net, x, B, 1);
     nn_softmax_xent(dl, logits, y, B, classes, NULL);
     nn_backward(&net, dl, B);
@@ -108,10 +115,10 @@ static const layer_spec mlp2[] = {
     {.type = LAYER_DENSE, .units = 3},
 };
 
-START_TEST(test_gradcheck_mlp) { gradient_check(mlp2, 5, (nn_shape){6, 1, 1}, 3, 0.0); }
+START_TEST(test_gradcheck_mlp) { gradient_check(mlp2, 5, (nn_shape){6, 1, 1, 0}, 3, 0.0); }
 END_TEST
 
-START_TEST(test_gradcheck_mlp_l2) { gradient_check(mlp2, 5, (nn_shape){6, 1, 1}, 3, 0.05); }
+START_TEST(test_gradcheck_mlp_l2) { gradient_check(mlp2, 5, (nn_shape){6, 1, 1, 0}, 3, 0.05); }
 END_TEST
 
 /* A standalone ReLU (not fused: it follows dropout with rate 0). */
@@ -120,14 +127,152 @@ START_TEST(test_gradcheck_unfused) {
         {.type = LAYER_DENSE, .units = 6}, {.type = LAYER_DROPOUT, .rate = 0.0},
         {.type = LAYER_RELU}, {.type = LAYER_DENSE, .units = 4},
     };
-    gradient_check(s, 4, (nn_shape){1, 2, 3}, 4, 0.01);
+    gradient_check(s, 4, (nn_shape){1, 2, 3, 0}, 4, 0.01);
+}
+END_TEST
+
+/* Convolutions with both paddings and several channel counts; the second
+ * conv's input gradient is checked through the first conv's parameters. */
+START_TEST(test_gradcheck_conv) {
+    const layer_spec same[] = {
+        {.type = LAYER_CONV, .filters = 3, .kernel = 3, .same = 1}, {.type = LAYER_RELU},
+        {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(same, 3, (nn_shape){2, 5, 4, 0}, 3, 0.0);
+    const layer_spec two[] = {
+        {.type = LAYER_CONV, .filters = 2, .kernel = 3, .same = 0}, {.type = LAYER_RELU},
+        {.type = LAYER_CONV, .filters = 4, .kernel = 3, .same = 1},
+        {.type = LAYER_DENSE, .units = 4},
+    };
+    gradient_check(two, 4, (nn_shape){1, 6, 7, 0}, 4, 0.01);
+    const layer_spec wide[] = {
+        {.type = LAYER_CONV, .filters = 5, .kernel = 1, .same = 1},
+        {.type = LAYER_CONV, .filters = 2, .kernel = 5, .same = 1}, {.type = LAYER_RELU},
+        {.type = LAYER_DENSE, .units = 2},
+    };
+    gradient_check(wide, 4, (nn_shape){3, 5, 5, 0}, 2, 0.0);
+}
+END_TEST
+
+/* Max pooling between convolutions (random inputs: no ties). */
+START_TEST(test_gradcheck_maxpool) {
+    const layer_spec s[] = {
+        {.type = LAYER_CONV, .filters = 3, .kernel = 3, .same = 1},
+        {.type = LAYER_MAXPOOL, .size = 2},
+        {.type = LAYER_CONV, .filters = 2, .kernel = 3, .same = 1}, {.type = LAYER_RELU},
+        {.type = LAYER_MAXPOOL, .size = 2},
+        {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(s, 6, (nn_shape){2, 9, 8, 0}, 3, 0.0);
+}
+END_TEST
+
+/* Batch norm in training mode, per feature after dense and per channel after conv. */
+START_TEST(test_gradcheck_batchnorm) {
+    const layer_spec flat[] = {
+        {.type = LAYER_DENSE, .units = 6}, {.type = LAYER_BATCHNORM}, {.type = LAYER_RELU},
+        {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(flat, 4, (nn_shape){5, 1, 1, 0}, 3, 0.01);
+    const layer_spec conv[] = {
+        {.type = LAYER_CONV, .filters = 3, .kernel = 3, .same = 1}, {.type = LAYER_BATCHNORM},
+        {.type = LAYER_RELU}, {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(conv, 4, (nn_shape){2, 4, 4, 0}, 3, 0.0);
+}
+END_TEST
+
+/* Dropout with a fixed mask (the objective reseeds the stream), and every
+ * layer type in one network. */
+START_TEST(test_gradcheck_mixed) {
+    const layer_spec drop[] = {
+        {.type = LAYER_DENSE, .units = 8}, {.type = LAYER_RELU},
+        {.type = LAYER_DROPOUT, .rate = 0.3}, {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(drop, 4, (nn_shape){5, 1, 1, 0}, 3, 0.0);
+    const layer_spec all[] = {
+        {.type = LAYER_CONV, .filters = 3, .kernel = 3, .same = 1}, {.type = LAYER_BATCHNORM},
+        {.type = LAYER_RELU}, {.type = LAYER_MAXPOOL, .size = 2},
+        {.type = LAYER_CONV, .filters = 4, .kernel = 3, .same = 0}, {.type = LAYER_RELU},
+        {.type = LAYER_DENSE, .units = 6}, {.type = LAYER_BATCHNORM}, {.type = LAYER_RELU},
+        {.type = LAYER_DROPOUT, .rate = 0.25}, {.type = LAYER_DENSE, .units = 3},
+    };
+    gradient_check(all, 11, (nn_shape){2, 8, 8, 0}, 3, 0.01);
+}
+END_TEST
+
+/* Running averages after two known batches (momentum 0.5), and evaluation
+ * mode normalising with them rather than with the batch. */
+START_TEST(test_batchnorm_running_stats) {
+    const layer_spec s[] = {{.type = LAYER_BATCHNORM, .momentum = 0.5},
+                            {.type = LAYER_DENSE, .units = 2}};
+    nn_net net;
+    sw_err err;
+    ck_assert_int_eq(nn_build(&net, s, 2, (nn_shape){2, 1, 1, 0}, 2, 2, &err), 0);
+    nn_init(&net, 1);
+    float b1[] = {1, 2, 3, 6}, b2[] = {0, 0, 2, 2};
+    nn_forward(&net, b1, 2, 1); /* mean (2, 4), unbiased var (2, 8) */
+    ck_assert_float_eq_tol(net.state[0], 1.0f, 1e-6);
+    ck_assert_float_eq_tol(net.state[1], 2.0f, 1e-6);
+    ck_assert_float_eq_tol(net.state[2], 1.5f, 1e-6);
+    ck_assert_float_eq_tol(net.state[3], 4.5f, 1e-6);
+    /* Training mode normalises with the batch: outputs are -1 and +1. */
+    ck_assert_float_eq_tol(net.acts[1][0], -1.0f, 1e-4);
+    ck_assert_float_eq_tol(net.acts[1][3], 1.0f, 1e-4);
+    nn_forward(&net, b2, 2, 1); /* mean (1, 1), unbiased var (2, 2) */
+    ck_assert_float_eq_tol(net.state[0], 1.0f, 1e-6);
+    ck_assert_float_eq_tol(net.state[1], 1.5f, 1e-6);
+    ck_assert_float_eq_tol(net.state[2], 1.75f, 1e-6);
+    ck_assert_float_eq_tol(net.state[3], 3.25f, 1e-6);
+    float x[] = {1.0f, 1.5f, 2.75f, 3.25f};
+    nn_forward(&net, x, 2, 0);
+    ck_assert_float_eq_tol(net.acts[1][0], 0.0f, 1e-6);
+    ck_assert_float_eq_tol(net.acts[1][1], 0.0f, 1e-6);
+    ck_assert_float_eq_tol(net.acts[1][2], 1.75f / sqrtf(1.75f + 1e-5f), 1e-5);
+    ck_assert_float_eq_tol(net.acts[1][3], 1.75f / sqrtf(3.25f + 1e-5f), 1e-5);
+    /* Evaluation leaves the running averages alone. */
+    ck_assert_float_eq_tol(net.state[0], 1.0f, 1e-6);
+    ck_assert_float_eq_tol(net.state[3], 3.25f, 1e-6);
+    nn_free(&net);
+}
+END_TEST
+
+/* Shapes that cannot follow each other fail nn_build with their message. */
+START_TEST(test_shape_errors) {
+    static const struct {
+        layer_spec s[3];
+        int n;
+        nn_shape in;
+        const char *msg;
+    } cases[] = {
+        {{{.type = LAYER_DENSE, .units = 8}, {.type = LAYER_CONV, .filters = 2, .kernel = 1, .same = 1},
+          {.type = LAYER_DENSE, .units = 2}}, 3, {1, 4, 4, 0}, "follows|flat output of a dense"},
+        {{{.type = LAYER_DENSE, .units = 8}, {.type = LAYER_MAXPOOL, .size = 2},
+          {.type = LAYER_DENSE, .units = 2}}, 3, {1, 4, 4, 0}, "flat output of a dense"},
+        {{{.type = LAYER_CONV, .filters = 2, .kernel = 5, .same = 0}, {.type = LAYER_DENSE, .units = 2}},
+         2, {1, 4, 4, 0}, "kernel 5 is larger than its 4x4 input"},
+        {{{.type = LAYER_CONV, .filters = 2, .kernel = 4, .same = 1}, {.type = LAYER_DENSE, .units = 2}},
+         2, {1, 8, 8, 0}, "odd kernel"},
+        {{{.type = LAYER_MAXPOOL, .size = 3}, {.type = LAYER_DENSE, .units = 2}},
+         2, {1, 2, 5, 0}, "pool size 3 is larger than its 2x5 input"},
+        {{{.type = LAYER_CONV, .filters = 2, .kernel = 3, .same = 1}}, 1, {1, 4, 4, 0},
+         "32 outputs but the data has 2 classes"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        nn_net net;
+        sw_err err = {0, ""};
+        ck_assert_int_eq(nn_build(&net, cases[k].s, cases[k].n, cases[k].in, 2, 4, &err), -1);
+        ck_assert_int_eq(err.code, ERR_INPUT);
+        const char *want = strchr(cases[k].msg, '|') ? strchr(cases[k].msg, '|') + 1 : cases[k].msg;
+        ck_assert_msg(strstr(err.msg, want), "case %zu: %s", k, err.msg);
+    }
 }
 END_TEST
 
 START_TEST(test_relu_fused) {
     nn_net net;
     sw_err err;
-    ck_assert_int_eq(nn_build(&net, mlp2, 5, (nn_shape){6, 1, 1}, 3, 4, &err), 0);
+    ck_assert_int_eq(nn_build(&net, mlp2, 5, (nn_shape){6, 1, 1, 0}, 3, 4, &err), 0);
     ck_assert_int_eq(net.nlayers, 3);
     ck_assert_int_eq(net.layers[0].relu, 1);
     ck_assert_int_eq(net.layers[2].relu, 0);
@@ -163,7 +308,7 @@ END_TEST
 START_TEST(test_last_layer_must_match_classes) {
     nn_net net;
     sw_err err;
-    ck_assert_int_eq(nn_build(&net, mlp2, 5, (nn_shape){6, 1, 1}, 10, 4, &err), -1);
+    ck_assert_int_eq(nn_build(&net, mlp2, 5, (nn_shape){6, 1, 1, 0}, 10, 4, &err), -1);
     ck_assert_int_eq(err.code, ERR_INPUT);
     ck_assert_msg(strstr(err.msg, "3 outputs but the data has 10 classes"), "%s", err.msg);
 }
@@ -185,7 +330,7 @@ END_TEST
 static void setup_tiny(nn_net *net) {
     static const layer_spec s[] = {{.type = LAYER_DENSE, .units = 1}};
     sw_err err;
-    ck_assert_int_eq(nn_build(net, s, 1, (nn_shape){1, 1, 1}, 1, 1, &err), 0);
+    ck_assert_int_eq(nn_build(net, s, 1, (nn_shape){1, 1, 1, 0}, 1, 1, &err), 0);
     net->params[0] = 1.0f;  /* w */
     net->params[1] = 0.5f;  /* b */
 }
@@ -262,7 +407,7 @@ START_TEST(test_dropout_eval_identity_and_scale) {
     const layer_spec s[] = {{.type = LAYER_DROPOUT, .rate = 0.5}, {.type = LAYER_DENSE, .units = 2}};
     nn_net net;
     sw_err err;
-    ck_assert_int_eq(nn_build(&net, s, 2, (nn_shape){1000, 1, 1}, 2, 1, &err), 0);
+    ck_assert_int_eq(nn_build(&net, s, 2, (nn_shape){1000, 1, 1, 0}, 2, 1, &err), 0);
     nn_init(&net, 1);
     float x[1000];
     for (int i = 0; i < 1000; i++) x[i] = 1.0f;
@@ -284,6 +429,12 @@ Suite *nn_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_gradcheck_mlp);
     tcase_add_test(tc, test_gradcheck_mlp_l2);
+    tcase_add_test(tc, test_gradcheck_conv);
+    tcase_add_test(tc, test_gradcheck_maxpool);
+    tcase_add_test(tc, test_gradcheck_batchnorm);
+    tcase_add_test(tc, test_gradcheck_mixed);
+    tcase_add_test(tc, test_batchnorm_running_stats);
+    tcase_add_test(tc, test_shape_errors);
     tcase_add_test(tc, test_gradcheck_unfused);
     tcase_add_test(tc, test_relu_fused);
     tcase_add_test(tc, test_softmax_extreme);
