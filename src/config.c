@@ -16,13 +16,13 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { K_INT, K_U64, K_DOUBLE, K_BOOL, K_STR, K_ENUM, K_MAP, K_HIDDEN, K_SKIP } key_kind;
+typedef enum { K_INT, K_U64, K_DOUBLE, K_BOOL, K_STR, K_ENUM, K_MAP, K_HIDDEN, K_LAYERS, K_SKIP } key_kind;
 
 /* Bounds: lo/hi inclusive unless lo_open/hi_open. */
 typedef struct key_def {
     const char *name;
     key_kind kind;
-    size_t off;                   /* into run_cfg */
+    size_t off;                   /* into run_cfg (into layer_spec for layer keys) */
     double lo, hi;
     int lo_open, hi_open;
     const char *const *choices;   /* K_ENUM: NULL-terminated; value stored as int index */
@@ -50,7 +50,45 @@ static const key_def data_keys[] = {
 static const key_def model_keys[] = {
     {"hidden", K_HIDDEN, OFF(model), 1, 1 << 16, 0, 0, NULL, NULL, 0},
     {"dropout", K_DOUBLE, OFF(model.dropout), 0, 1, 0, 1, NULL, NULL, 0},
+    {"batch_norm", K_BOOL, OFF(model.batch_norm), 0, 0, 0, 0, NULL, NULL, 0},
+    {"layers", K_LAYERS, OFF(model), 0, 0, 0, 0, NULL, NULL, 0},
     END};
+
+/* Entries of model.layers: one key table per layer type, offsets into
+ * layer_spec, in layer_type order. */
+#define LOFF(f) offsetof(layer_spec, f)
+static const char *const layer_types[] = {"dense", "relu", "dropout", "batchnorm", "conv",
+                                          "maxpool", NULL};
+static const char *const paddings[] = {"valid", "same", NULL}; /* index = layer_spec.same */
+#define TYPE_KEY {"type", K_ENUM, LOFF(type), 0, 0, 0, 0, layer_types, NULL, 0}
+static const key_def dense_keys[] = {
+    TYPE_KEY, {"units", K_INT, LOFF(units), 1, 1 << 16, 0, 0, NULL, NULL, 0}, END};
+static const key_def relu_keys[] = {TYPE_KEY, END};
+static const key_def dropout_keys[] = {
+    TYPE_KEY, {"rate", K_DOUBLE, LOFF(rate), 0, 1, 0, 1, NULL, NULL, 0}, END};
+static const key_def batchnorm_keys[] = {
+    TYPE_KEY,
+    {"momentum", K_DOUBLE, LOFF(momentum), 0, 1, 1, 0, NULL, NULL, 0},
+    {"eps", K_DOUBLE, LOFF(eps), 0, 1, 1, 1, NULL, NULL, 0},
+    END};
+static const key_def conv_keys[] = {
+    TYPE_KEY,
+    {"filters", K_INT, LOFF(filters), 1, 4096, 0, 0, NULL, NULL, 0},
+    {"kernel", K_INT, LOFF(kernel), 1, 31, 0, 0, NULL, NULL, 0},
+    {"padding", K_ENUM, LOFF(same), 0, 0, 0, 0, paddings, NULL, 0},
+    END};
+static const key_def maxpool_keys[] = {
+    TYPE_KEY, {"size", K_INT, LOFF(size), 1, 64, 0, 0, NULL, NULL, 0}, END};
+static const key_def *const layer_keys[LAYER__COUNT] = {
+    dense_keys, relu_keys, dropout_keys, batchnorm_keys, conv_keys, maxpool_keys};
+/* Keys a layer of each type must have (the others have defaults). */
+static const char *const layer_required[LAYER__COUNT][3] = {
+    [LAYER_DENSE] = {"units"}, [LAYER_DROPOUT] = {"rate"}, [LAYER_CONV] = {"filters", "kernel"}};
+
+static layer_spec layer_defaults(layer_type t) {
+    layer_spec s = {.type = t, .same = 1, .size = 2, .momentum = 0.1, .eps = 1e-5};
+    return s;
+}
 
 static const key_def optimizer_keys[] = {
     {"type", K_ENUM, OFF(train.optimizer.type), 0, 0, 0, 0, optimizers, NULL, 0},
@@ -143,19 +181,21 @@ static int in_range(const key_def *k, double v) {
     return 1;
 }
 
-static int resolve_map(run_cfg *c, const node *map, const key_def *keys, const char *prefix,
+static int resolve_map(char *base, const node *map, const key_def *keys, const char *prefix,
                        sw_err *err);
+static int resolve_layers(model_cfg *m, const node *v, const char *path, sw_err *err);
 
-static int resolve_value(run_cfg *c, const node *v, const key_def *k, const char *path,
+/* Set the field k describes, at base + k->off, from v. */
+static int resolve_value(char *base, const node *v, const key_def *k, const char *path,
                          sw_err *err) {
-    char *base = (char *)c;
     char expect[128];
     switch (k->kind) {
     case K_SKIP: return 0;
     case K_MAP:
         if (v->kind != NODE_MAP && !node_is_null(v))
             return bad_value(err, v, path, "a mapping of keys");
-        return v->kind == NODE_MAP ? resolve_map(c, v, k->sub, path, err) : 0;
+        return v->kind == NODE_MAP ? resolve_map(base, v, k->sub, path, err) : 0;
+    case K_LAYERS: return resolve_layers((model_cfg *)(base + k->off), v, path, err);
     case K_INT: {
         long long x;
         range_text(k, expect, sizeof expect);
@@ -262,15 +302,55 @@ static const key_def *lookup_key(const key_def *keys, const node *key, const cha
     return NULL;
 }
 
-static int resolve_map(run_cfg *c, const node *map, const key_def *keys, const char *prefix,
+static int resolve_map(char *base, const node *map, const key_def *keys, const char *prefix,
                        sw_err *err) {
     for (int i = 0; i < map->n; i++) {
         const key_def *k = lookup_key(keys, map->keys[i], prefix, err);
         if (!k) return -1;
         char path[256];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
-        if (resolve_value(c, map->items[i], k, path, err)) return -1;
+        if (resolve_value(base, map->items[i], k, path, err)) return -1;
     }
+    return 0;
+}
+
+/* model.layers: a list of {type: ..., key: value} mappings. */
+static int resolve_layers(model_cfg *m, const node *v, const char *path, sw_err *err) {
+    char expect[160];
+    if (v->kind != NODE_SEQ || v->n == 0)
+        return bad_value(err, v, path,
+                         "a list of layers such as [{type: dense, units: 256}, {type: relu}, "
+                         "{type: dense, units: 10}]");
+    if (v->n > CFG_MAX_SPEC) {
+        snprintf(expect, sizeof expect, "a list of at most %d layers", CFG_MAX_SPEC);
+        return bad_value(err, v, path, expect);
+    }
+    for (int i = 0; i < v->n; i++) {
+        const node *item = v->items[i];
+        char ipath[300];
+        snprintf(ipath, sizeof ipath, "%s.%d", path, i);
+        if (item->kind != NODE_MAP)
+            return bad_value(err, item, ipath, "a mapping such as {type: conv, filters: 32, kernel: 5}");
+        const node *t = node_get(item, "type");
+        if (!t)
+            return err_set(err, ERR_INPUT,
+                           "%s:%d:%d: %s needs a type: dense, relu, dropout, batchnorm, conv or "
+                           "maxpool", item->file, item->line, item->col, ipath);
+        layer_spec spec;
+        char tpath[320];
+        snprintf(tpath, sizeof tpath, "%s.type", ipath);
+        if (resolve_value((char *)&spec, t, &dense_keys[0], tpath, err)) return -1;
+        layer_type type = spec.type;
+        spec = layer_defaults(type);
+        if (resolve_map((char *)&spec, item, layer_keys[type], ipath, err)) return -1;
+        for (int r = 0; r < 3 && layer_required[type][r]; r++)
+            if (!node_get(item, layer_required[type][r]))
+                return err_set(err, ERR_INPUT, "%s:%d:%d: %s: a %s layer needs '%s'", item->file,
+                               item->line, item->col, ipath, layer_types[type],
+                               layer_required[type][r]);
+        m->layers[i] = spec;
+    }
+    m->nlayers = v->n;
     return 0;
 }
 
@@ -279,7 +359,7 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
     snprintf(out->name, sizeof out->name, "%s", default_name);
     if (root && root->kind != NODE_MAP)
         return bad_value(err, root, "the config", "a mapping with keys such as data, model, train");
-    if (root && resolve_map(out, root, top_keys, "", err)) return -1;
+    if (root && resolve_map((char *)out, root, top_keys, "", err)) return -1;
     /* The name becomes a file name under experiments/: keep it to a safe set. */
     const char *nm = out->name;
     if (!(isalnum((unsigned char)nm[0]) && strspn(nm, NAME_CHARS) == strlen(nm))) {
@@ -314,6 +394,17 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
         return err_set(err, ERR_INPUT,
                        "%s:%d:%d: train.lr.min (%g) must be below train.lr.initial (%g)",
                        n->file, n->line, n->col, out->train.lr.min, out->train.lr.initial);
+    if (node_at(root, "model.layers"))
+        for (const char *const *k = (const char *const[]){"hidden", "dropout", "batch_norm", NULL};
+             *k; k++) {
+            char kp[32];
+            snprintf(kp, sizeof kp, "model.%s", *k);
+            if ((n = node_at(root, kp)))
+                return err_set(err, ERR_INPUT,
+                               "%s:%d:%d: %s cannot be used with model.layers: the list is the "
+                               "whole model (add the layers you want to it instead)",
+                               n->file, n->line, n->col, kp);
+        }
     if (out->train.optimizer.nesterov && out->train.optimizer.momentum == 0.0 &&
         (n = node_at(root, "train.optimizer.nesterov")))
         return err_set(err, ERR_INPUT,
@@ -326,11 +417,30 @@ int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err
 
 static int put(node *root, const char *path, node *v) { return node_set(root, path, v, NULL); }
 
+/* One entry of model.layers as a mapping: its type and every key of that type. */
+static node *layer_node(const layer_spec *s) {
+    node *m = node_new_map();
+    const char *base = (const char *)s;
+    for (const key_def *k = layer_keys[s->type]; m && k->name; k++) {
+        const void *p = base + k->off;
+        node *v = k->kind == K_INT      ? node_new_int(*(const int *)p)
+                  : k->kind == K_DOUBLE ? node_new_double(*(const double *)p)
+                                        : node_new_scalar(k->choices[*(const int *)p], 1);
+        if (node_append(m, k->name, v)) {
+            node_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 static void to_node_map(node *root, const run_cfg *c, const key_def *keys, const char *prefix,
                         int with_name) {
     const char *base = (const char *)c;
     for (const key_def *k = keys; k->name; k++) {
         if (!with_name && keys == top_keys && !strcmp(k->name, "name")) continue;
+        /* The model is either the short form or the list, never both. */
+        if (keys == model_keys && (c->model.nlayers > 0) != (k->kind == K_LAYERS)) continue;
         char path[256];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", k->name);
         const void *p = base + k->off;
@@ -343,6 +453,13 @@ static void to_node_map(node *root, const run_cfg *c, const key_def *keys, const
         case K_BOOL: put(root, path, node_new_scalar(*(const int *)p ? "true" : "false", 1)); break;
         case K_STR: put(root, path, node_new_scalar((const char *)p, 0)); break;
         case K_ENUM: put(root, path, node_new_scalar(k->choices[*(const int *)p], 1)); break;
+        case K_LAYERS: {
+            node *seq = node_new_seq();
+            for (int i = 0; seq && i < c->model.nlayers; i++)
+                if (node_push(seq, layer_node(&c->model.layers[i]))) seq = NULL;
+            if (seq) put(root, path, seq);
+            break;
+        }
         case K_HIDDEN: {
             const model_cfg *m = p;
             char text[CFG_MAX_HIDDEN * 12 + 4] = "[";
@@ -411,6 +528,24 @@ static const key_def *find_path(const char *path, const node *where, sw_err *err
             p = rest;
             continue;
         }
+        if (rest && k->kind == K_LAYERS) {
+            /* model.layers.N.KEY: KEY must be a key of some layer type (its
+             * value is checked against the layer's type in each trial). */
+            size_t nd = strspn(rest, "0123456789");
+            const char *key = rest[nd] == '.' ? rest + nd + 1 : NULL;
+            const key_def *known = NULL;
+            for (int t = 0; key && nd && !known && t < LAYER__COUNT; t++)
+                for (const key_def *d = layer_keys[t]; d->name; d++)
+                    if (!strcmp(d->name, key) && strcmp(key, "type")) known = d;
+            if (!known) {
+                err_set(err, ERR_INPUT,
+                        "%s:%d:%d: '%s' is not a layer key; sweep model.layers.N.KEY with KEY "
+                        "one of units, rate, momentum, eps, filters, kernel, padding, size",
+                        where->file, where->line, where->col, path);
+                return NULL;
+            }
+            return known;
+        }
         if (rest && !(k->kind == K_HIDDEN && rest[0] && strspn(rest, "0123456789") == strlen(rest))) {
             err_set(err, ERR_INPUT, "%s:%d:%d: '%s' has no key '%s'", where->file, where->line,
                     where->col, prefix, rest);
@@ -422,13 +557,29 @@ static const key_def *find_path(const char *path, const node *where, sw_err *err
 
 int cfg_layers(const model_cfg *m, int classes, layer_spec *out, int max) {
     int n = 0;
-    for (int i = 0; i < m->nhidden && n + 3 < max; i++) {
+    if (m->nlayers > 0) {
+        for (int i = 0; i < m->nlayers && n < max; i++) out[n++] = m->layers[i];
+        return n;
+    }
+    for (int i = 0; i < m->nhidden && n + 5 <= max; i++) {
         out[n++] = (layer_spec){.type = LAYER_DENSE, .units = m->hidden[i]};
+        if (m->batch_norm) out[n++] = layer_defaults(LAYER_BATCHNORM);
         out[n++] = (layer_spec){.type = LAYER_RELU};
         if (m->dropout > 0.0) out[n++] = (layer_spec){.type = LAYER_DROPOUT, .rate = m->dropout};
     }
     out[n++] = (layer_spec){.type = LAYER_DENSE, .units = classes};
     return n;
+}
+
+void cfg_hidden_text(const layer_spec *L, int n, char *buf, size_t size) {
+    size_t len = 0;
+    int last = -1;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++)
+        if (L[i].type == LAYER_DENSE) last = i;
+    for (int i = 0; i < last && len < size; i++)
+        if (L[i].type == LAYER_DENSE)
+            len += (size_t)snprintf(buf + len, size - len, "%s%d", len ? "-" : "", L[i].units);
 }
 
 static void base_name(char *out, size_t size, const char *path) {

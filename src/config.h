@@ -16,7 +16,9 @@
 #include "train.h"
 
 #define CFG_MAX_HIDDEN 32
-#define CFG_MAX_LAYERS (3 * CFG_MAX_HIDDEN + 1) /* dense, relu, dropout per hidden layer */
+#define CFG_MAX_SPEC 24 /* entries of model.layers */
+/* Room for any model's layer list: dense, batchnorm, relu, dropout per hidden layer. */
+#define CFG_MAX_LAYERS (4 * CFG_MAX_HIDDEN + 1)
 
 typedef struct data_cfg {
     char dataset[32];     /* mnist | fashion-mnist | idx */
@@ -27,10 +29,15 @@ typedef struct data_cfg {
     uint64_t split_seed;  /* which examples are held out */
 } data_cfg;
 
+/* The short form of an MLP (hidden, dropout, batch_norm), or the general
+ * form: a list of layers (nlayers > 0), which is then the whole model. */
 typedef struct model_cfg {
     int nhidden;
     int hidden[CFG_MAX_HIDDEN];  /* MLP hidden sizes, input to output */
     double dropout;              /* after each hidden ReLU; 0: none */
+    int batch_norm;              /* before each hidden ReLU */
+    int nlayers;                 /* model.layers; 0: the short form */
+    layer_spec layers[CFG_MAX_SPEC];
 } model_cfg;
 
 typedef struct run_cfg {
@@ -44,8 +51,11 @@ typedef struct run_cfg {
  * looked at). Unset keys get their defaults; `name` defaults to default_name. */
 int cfg_resolve(run_cfg *out, const node *root, const char *default_name, sw_err *err);
 
-/* Layers of the model for `classes` outputs; returns their count (<= max). */
+/* Layers of the model for `classes` outputs (the short form ends with a
+ * dense layer of that size); returns their count (<= max). */
 int cfg_layers(const model_cfg *m, int classes, layer_spec *out, int max);
+/* The dense hidden sizes of a layer list, "512-256" ("" if none). */
+void cfg_hidden_text(const layer_spec *L, int n, char *buf, size_t size);
 
 /* The `sweep:` section. */
 #define CFG_MAX_PARAMS 32

@@ -73,7 +73,7 @@ static int add_trials(store *st, int64_t sweep_id, const sched *sc, const sweep_
                       int *added, sw_err *err) {
     int n = plan->ntrials, rc = 0;
     store_trial *t = calloc((size_t)n, sizeof *t);
-    char **texts = calloc((size_t)n * 3, sizeof *texts);
+    char **texts = calloc((size_t)n * 4, sizeof *texts);
     if (!t || !texts) {
         free(t);
         free(texts);
@@ -83,17 +83,18 @@ static int add_trials(store *st, int64_t sweep_id, const sched *sc, const sweep_
         const run_cfg *r = &plan->trials[k].cfg;
         node *full = cfg_to_node(r, 0);
         rc = !full ? err_set(err, ERR_INTERNAL, "out of memory")
-                   : store_json(st, full, &texts[3 * k], err);
+                   : store_json(st, full, &texts[4 * k], err);
         node_free(full);
-        if (!rc) rc = store_json(st, plan->trials[k].swept, &texts[3 * k + 1], err);
+        if (!rc) rc = store_json(st, plan->trials[k].swept, &texts[4 * k + 1], err);
         if (rc) break;
-        if (!(texts[3 * k + 2] = malloc(256))) {
+        if (!(texts[4 * k + 2] = malloc(256)) || !(texts[4 * k + 3] = malloc(256))) {
             rc = err_set(err, ERR_INTERNAL, "out of memory");
             break;
         }
-        sched_hidden(sc, k, texts[3 * k + 2], 256);
-        t[k] = (store_trial){.trial = k, .params = texts[3 * k], .swept = texts[3 * k + 1],
-                             .hidden = texts[3 * k + 2], .epochs = r->train.epochs,
+        sched_model_text(sc, k, texts[4 * k + 2], texts[4 * k + 3], 256);
+        t[k] = (store_trial){.trial = k, .params = texts[4 * k], .swept = texts[4 * k + 1],
+                             .hidden = texts[4 * k + 2], .model = texts[4 * k + 3],
+                             .epochs = r->train.epochs,
                              .batch_size = r->train.batch_size,
                              .optimizer = optim_name(&r->train.optimizer),
                              .momentum = r->train.optimizer.momentum,
@@ -102,7 +103,7 @@ static int add_trials(store *st, int64_t sweep_id, const sched *sc, const sweep_
                              .seed = (int64_t)r->train.seed};
     }
     if (!rc) rc = store_add_trials(st, sweep_id, t, n, added, err);
-    for (int i = 0; i < 3 * n; i++) free(texts[i]);
+    for (int i = 0; i < 4 * n; i++) free(texts[i]);
     free(texts);
     free(t);
     return rc;

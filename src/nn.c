@@ -50,57 +50,85 @@ void nn_free(nn_net *net) {
     memset(net, 0, sizeof *net);
 }
 
-int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,
-             int max_batch, sw_err *err) {
-    memset(net, 0, sizeof *net);
-    net->input = input;
-    net->classes = classes;
-    net->max_batch = max_batch;
-    net->layers = calloc((size_t)nspecs, sizeof *net->layers);
-    if (!net->layers) return err_set(err, ERR_INTERNAL, "out of memory building the network");
+/* Shapes, sizes and fusion: fills net->layers (calloc'd by the caller) and
+ * sums what the blocks need; allocates nothing. On an ERR_INPUT failure
+ * net->bad_layer is the spec at fault. */
+typedef struct net_sizes { size_t np, ns, nscratch, largest; int nt; } net_sizes;
 
-    /* Shapes, sizes and fusion. */
-    nn_shape cur = input;
-    size_t np = 0, ns = 0, nscratch = 0, largest = shape_size(input);
-    int nt = 0;
+static int setup_layers(nn_net *net, const layer_spec *specs, int nspecs, net_sizes *z,
+                        sw_err *err) {
+    nn_shape cur = net->input;
+    *z = (net_sizes){0, 0, 0, shape_size(cur), 0};
     for (int i = 0; i < nspecs; i++) {
         const layer_spec *s = &specs[i];
-        if ((unsigned)s->type >= LAYER__COUNT || !layer_ops[s->type]) {
-            nn_free(net);
+        net->bad_layer = i;
+        if ((unsigned)s->type >= LAYER__COUNT || !layer_ops[s->type])
             return err_set(err, ERR_INPUT, "layer %d: type '%s' is not supported yet", i + 1,
                            (unsigned)s->type < LAYER__COUNT ? layer_names[s->type] : "?");
-        }
         nn_layer *L = &net->layers[net->nlayers];
         L->ops = layer_ops[s->type];
         L->spec = *s;
         L->in = cur;
         L->in_size = shape_size(cur);
         L->net = net;
-        if (L->ops->setup(L, err)) {
-            nn_free(net);
-            return err_prefix(err, "layer %d (%s)", i + 1, layer_names[s->type]);
-        }
+        if (L->ops->setup(L, err)) return err_prefix(err, "layer %d (%s)", i + 1, layer_names[s->type]);
         if ((s->type == LAYER_DENSE || s->type == LAYER_CONV) && i + 1 < nspecs &&
             specs[i + 1].type == LAYER_RELU) {
             L->relu = 1;
             i++;
         }
         L->out_size = shape_size(L->out);
-        np += L->nparams;
-        ns += L->nstate;
-        nscratch += round16(L->scratch_per_ex * (size_t)max_batch + L->scratch_extra);
-        nt += L->ntensors;
-        if (L->out_size > largest) largest = L->out_size;
+        z->np += L->nparams;
+        z->ns += L->nstate;
+        z->nscratch += round16(L->scratch_per_ex * (size_t)net->max_batch + L->scratch_extra);
+        z->nt += L->ntensors;
+        if (L->out_size > z->largest) z->largest = L->out_size;
         cur = L->out;
         net->nlayers++;
     }
-    if (net->nlayers == 0 || shape_size(cur) != (size_t)classes) {
-        size_t outputs = net->nlayers ? shape_size(cur) : 0;
-        nn_free(net);
+    if (net->nlayers == 0 || shape_size(cur) != (size_t)net->classes) {
+        net->bad_layer = nspecs - 1;
         return err_set(err, ERR_INPUT,
                        "the last layer has %zu outputs but the data has %d classes; end the "
-                       "model with a dense layer of %d units", outputs, classes, classes);
+                       "model with a dense layer of %d units",
+                       net->nlayers ? shape_size(cur) : 0, net->classes, net->classes);
     }
+    return 0;
+}
+
+int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
+             sw_err *err) {
+    nn_net net;
+    memset(&net, 0, sizeof net);
+    net.input = input;
+    net.classes = classes;
+    net.max_batch = 1;
+    net.layers = calloc(nspecs > 0 ? (size_t)nspecs : 1, sizeof *net.layers);
+    if (!net.layers) return err_set(err, ERR_INTERNAL, "out of memory checking the network");
+    net_sizes z;
+    int rc = setup_layers(&net, specs, nspecs, &z, err);
+    if (rc && bad) *bad = net.bad_layer;
+    free(net.layers);
+    return rc;
+}
+
+int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,
+             int max_batch, sw_err *err) {
+    memset(net, 0, sizeof *net);
+    net->input = input;
+    net->classes = classes;
+    net->max_batch = max_batch;
+    net->layers = calloc(nspecs > 0 ? (size_t)nspecs : 1, sizeof *net->layers);
+    if (!net->layers) return err_set(err, ERR_INTERNAL, "out of memory building the network");
+    net_sizes z;
+    if (setup_layers(net, specs, nspecs, &z, err)) {
+        int bad = net->bad_layer;
+        nn_free(net);
+        net->bad_layer = bad;
+        return -1;
+    }
+    size_t np = z.np, ns = z.ns, nscratch = z.nscratch, largest = z.largest;
+    int nt = z.nt;
 
     /* One block each for params, grads, state, scratch; buffers per layer. */
     size_t mb = (size_t)max_batch;

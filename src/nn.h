@@ -95,6 +95,7 @@ struct nn_net {
     float *dbuf[2];         /* gradient ping-pong, (max_batch, largest size) */
     float *scratch;         /* every layer's scratch, one allocation */
     rng rng;                /* dropout masks: seeded by nn_init */
+    int bad_layer;          /* after nn_build failed with ERR_INPUT: the spec at fault */
 };
 
 /* Build from specs for inputs of shape `input` and `classes` outputs, for
@@ -104,6 +105,9 @@ struct nn_net {
 int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,
              int max_batch, sw_err *err);
 void nn_free(nn_net *net);
+/* Only the checks of nn_build; *bad gets the index of the spec at fault. */
+int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
+             sw_err *err);
 /* He initialisation of every layer from seed; also seeds the dropout stream. */
 void nn_init(nn_net *net, uint64_t seed);
 

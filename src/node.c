@@ -184,6 +184,19 @@ int node_append(node *map, const char *key, node *value) {
     return 0;
 }
 
+node *node_new_seq(void) { return node_alloc(NODE_SEQ, GENERATED, 0, 0); }
+
+int node_push(node *seq, node *value) {
+    node **items = value ? realloc(seq->items, sizeof(node *) * (size_t)(seq->n + 1)) : NULL;
+    if (!items) {
+        node_free(value);
+        return -1;
+    }
+    seq->items = items;
+    seq->items[seq->n++] = value;
+    return 0;
+}
+
 node *node_new_double(double v) {
     char buf[32];
     /* The shortest text that reads back as the same double; always with a

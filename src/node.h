@@ -66,6 +66,9 @@ node *node_new_double(double v);
  * keys may hold dots). Takes ownership of value, also on failure. */
 node *node_new_map(void);
 int node_append(node *map, const char *key, node *value);
+/* An empty sequence, and appending to one. Takes ownership of value. */
+node *node_new_seq(void);
+int node_push(node *seq, node *value);
 node *node_new_int(long long v);
 node *node_clone(const node *n);
 void node_free(node *n);

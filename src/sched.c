@@ -61,6 +61,25 @@ static int where_err(sw_err *err, const cfg_file *c, const char *path, const cha
     return err_set(err, ERR_INPUT, "%s:%d:%d: %s", w->file, w->line, w->col, text);
 }
 
+/* Trial k's layers against its data's image shape and classes: a layer that
+ * cannot follow the one before it is an error at its place in the config. */
+static int check_model(const sched *s, int k, sw_err *err) {
+    const run_cfg *rc = &s->plan->trials[k].cfg;
+    const data_set *tr = &s->datasets[s->trial_dataset[k]].train;
+    layer_spec L[CFG_MAX_LAYERS];
+    int nl = cfg_layers(&rc->model, tr->classes, L, CFG_MAX_LAYERS), bad = 0;
+    sw_err e = {0, ""};
+    if (!nn_check(L, nl, (nn_shape){tr->c, tr->h, tr->w, 0}, tr->classes, &bad, &e)) return 0;
+    if (e.code != ERR_INPUT) return err_set(err, e.code, "%s", e.msg);
+    char path[64], desc[256];
+    if (rc->model.nlayers > 0) snprintf(path, sizeof path, "model.layers.%d", bad);
+    else snprintf(path, sizeof path, "model");
+    sweep_describe(&s->plan->trials[k], desc, sizeof desc);
+    return where_err(err, s->cfg, path, "%s%s%s%s: %s (the data: %dx%dx%d images, %d classes)", path,
+                     desc[0] ? " (trial " : "", desc, desc[0] ? ")" : "", e.msg, tr->h, tr->w,
+                     tr->c, tr->classes);
+}
+
 int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err) {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
@@ -100,6 +119,8 @@ int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err 
                               "train.batch_size (%d) is larger than the %d training examples "
                               "left after validation", rc->train.batch_size,
                               n - rc->data.validation);
+        else
+            rcode = check_model(s, k, err);
         if (rcode) {
             sched_free(s);
             return -1;
@@ -108,12 +129,13 @@ int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err 
     return 0;
 }
 
-void sched_hidden(const sched *s, int k, char *buf, size_t size) {
+void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t size) {
     const run_cfg *rc = &s->plan->trials[k].cfg;
     layer_spec L[CFG_MAX_LAYERS];
     int nl = cfg_layers(&rc->model, s->datasets[s->trial_dataset[k]].train.classes, L,
                         CFG_MAX_LAYERS);
-    nn_describe(L, nl, buf, size);
+    cfg_hidden_text(L, nl, hidden, size);
+    nn_describe(L, nl, model, size);
 }
 
 /* ---- pipes ---- */

@@ -46,8 +46,9 @@ typedef struct sched_opts {
 int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err);
 void sched_free(sched *s);
 
-/* Hidden-layer text of trial k for the runs table ("256", "512-256"). */
-void sched_hidden(const sched *s, int k, char *buf, size_t size);
+/* Texts of trial k's model for the runs table: the dense hidden sizes
+ * ("512-256") and the whole model ("conv32k5-pool2-512-do0.5"). */
+void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t size);
 
 /* Train every claimable trial of the sweep with o->jobs workers. Returns 0
  * when the sweep ran out of trials; on SIGINT/SIGTERM it marks the runs in

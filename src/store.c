@@ -51,11 +51,20 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-/* The view alone too: migrations recreate it. */
+/* The view alone too: migrations recreate it. Version 2's, for the step 1 -> 2. */
+#define RESULTS_VIEW_V2 \
+    "CREATE VIEW results AS\n" \
+    "    SELECT s.name AS sweep, r.sweep_id, r.id AS run_id, r.trial, r.hidden, r.epochs, r.batch_size,\n" \
+    "           r.optimizer, r.momentum, r.lr_schedule, r.lr, r.l2, r.seed, r.swept, r.params,\n" \
+    "           r.best_epoch, r.best_val_acc, r.test_loss, r.test_acc, r.train_seconds AS seconds\n" \
+    "    FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n" \
+    "    WHERE r.status = 'done';\n"
+
 #define RESULTS_VIEW \
     "-- A result: one done run, with its sweep's name.\n" \
     "CREATE VIEW results AS\n" \
-    "    SELECT s.name AS sweep, r.sweep_id, r.id AS run_id, r.trial, r.hidden, r.epochs, r.batch_size,\n" \
+    "    SELECT s.name AS sweep, r.sweep_id, r.id AS run_id, r.trial, r.model, r.hidden, r.epochs,\n" \
+    "           r.batch_size,\n" \
     "           r.optimizer, r.momentum, r.lr_schedule, r.lr, r.l2, r.seed, r.swept, r.params,\n" \
     "           r.best_epoch, r.best_val_acc, r.test_loss, r.test_acc, r.train_seconds AS seconds\n" \
     "    FROM runs r JOIN sweeps s ON s.id = r.sweep_id\n" \
@@ -82,7 +91,8 @@ static const char schema_sql[] =
     "    trial          INTEGER NOT NULL,  -- 0-based within the sweep\n"
     "    params         TEXT NOT NULL,     -- JSON: the trial's full resolved config\n"
     "    swept          TEXT,              -- JSON: swept key path -> value\n"
-    "    hidden         TEXT,              -- hidden layer sizes, \"512-256\"\n"
+    "    hidden         TEXT,              -- dense hidden layer sizes, \"512-256\"\n"
+    "    model          TEXT,              -- the model, \"256-do0.2\", \"conv32k5-pool2-512\"\n"
     "    epochs         INTEGER,\n"
     "    batch_size     INTEGER,\n"
     "    optimizer      TEXT,\n"
@@ -143,8 +153,8 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_SWEEP_ADD] = "INSERT INTO sweeps(name, config, created_at, host, version) "
                     "VALUES (?1, ?2, " NOW ", ?3, ?4)",
     [Q_TRIAL_ADD] = "INSERT INTO runs(sweep_id, trial, params, swept, hidden, epochs, batch_size, "
-                    "optimizer, momentum, lr_schedule, lr, l2, seed, status) "
-                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending' "
+                    "optimizer, momentum, lr_schedule, lr, l2, seed, model, status) "
+                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'pending' "
                     "WHERE NOT EXISTS (SELECT 1 FROM runs WHERE sweep_id = ?1 AND trial = ?2) "
                     "AND NOT EXISTS (SELECT 1 FROM runs WHERE params = ?3 AND status = 'done')",
     [Q_CLAIM_FIND] = "SELECT id, trial, status, claimed_by FROM runs "
@@ -354,8 +364,15 @@ static int check_schema(store *s, int readonly, sw_err *err) {
         goto fail;
     }
     if (d.version == 1) { /* 1 -> 2: the results view gains sweep_id */
-        if (exec(s, "DROP VIEW IF EXISTS results;" RESULTS_VIEW "PRAGMA user_version = 2;",
+        if (exec(s, "DROP VIEW IF EXISTS results;" RESULTS_VIEW_V2 "PRAGMA user_version = 2;",
                  "migrating the schema from version 1", err))
+            goto fail;
+        d.version = 2;
+    }
+    if (d.version == 2) { /* 2 -> 3: runs gain model (version 2 kept it in hidden) */
+        if (exec(s, "ALTER TABLE runs ADD COLUMN model TEXT; UPDATE runs SET model = hidden;"
+                    "DROP VIEW IF EXISTS results;" RESULTS_VIEW "PRAGMA user_version = 3;",
+                 "migrating the schema from version 2", err))
             goto fail;
     }
     if (commit(s, "opening", err)) goto fail;
@@ -567,6 +584,7 @@ int store_add_trials(store *s, int64_t sweep_id, const store_trial *t, int n, in
         bind_real(st, 11, t[i].lr);
         bind_real(st, 12, t[i].l2);
         sqlite3_bind_int64(st, 13, t[i].seed);
+        bind_text(st, 14, t[i].model);
         if (run(s, st, "adding trials", err)) goto fail;
         count += sqlite3_changes(s->db);
     }

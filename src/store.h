@@ -16,7 +16,7 @@
 #include "node.h"
 #include "train.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;
 
@@ -44,7 +44,8 @@ typedef struct store_trial {
     int trial;                 /* 0-based number within the sweep */
     const char *params;        /* JSON of the trial's full resolved config */
     const char *swept;         /* JSON object: swept key path -> value */
-    const char *hidden;        /* "256", "512-256" */
+    const char *hidden;        /* dense hidden sizes: "256", "512-256" */
+    const char *model;         /* the whole model: "256-do0.2", "conv32k5-pool2-512" */
     int epochs, batch_size;
     const char *optimizer;     /* optim_name() */
     double momentum;

@@ -51,6 +51,73 @@ START_TEST(test_defaults_and_values) {
 }
 END_TEST
 
+/* The general form: a list of layers, each type with its keys and defaults;
+ * the resolved tree holds the full structure; the short form's batch norm. */
+START_TEST(test_model_layers) {
+    cfg_file c;
+    sw_err err;
+    const char *text =
+        "model:\n"
+        "  layers:\n"
+        "    - {type: conv, filters: 32, kernel: 5}\n"
+        "    - {type: relu}\n"
+        "    - {type: maxpool}\n"
+        "    - {type: conv, filters: 64, kernel: 3, padding: valid}\n"
+        "    - {type: batchnorm, momentum: 0.2}\n"
+        "    - {type: relu}\n"
+        "    - {type: dense, units: 128}\n"
+        "    - {type: dropout, rate: 0.5}\n"
+        "    - {type: dense, units: 10}\n"
+        "sweep:\n"
+        "  method: random\n"
+        "  trials: 4\n"
+        "  parameters:\n"
+        "    model.layers.0.filters: [16, 32]\n"
+        "    model.layers.7.rate: {min: 0.1, max: 0.6}\n";
+    ck_assert_msg(load_config_text(&c, text, NULL, 0, &err) == 0, "%s", err.msg);
+    const model_cfg *m = &c.base.model;
+    ck_assert_int_eq(m->nlayers, 9);
+    ck_assert_int_eq(m->layers[0].type, LAYER_CONV);
+    ck_assert_int_eq(m->layers[0].filters, 32);
+    ck_assert_int_eq(m->layers[0].same, 1);  /* default padding: same */
+    ck_assert_int_eq(m->layers[2].size, 2);  /* default pool size */
+    ck_assert_int_eq(m->layers[3].same, 0);
+    ck_assert_double_eq(m->layers[4].momentum, 0.2);
+    ck_assert_double_eq(m->layers[4].eps, 1e-5);
+    ck_assert_double_eq(m->layers[7].rate, 0.5);
+    layer_spec L[CFG_MAX_LAYERS];
+    int n = cfg_layers(m, 10, L, CFG_MAX_LAYERS);
+    ck_assert_int_eq(n, 9);
+    char text_buf[256], hidden[64];
+    nn_describe(L, n, text_buf, sizeof text_buf);
+    ck_assert_str_eq(text_buf, "conv32k5-pool2-conv64k3v-bn-128-do0.5");
+    cfg_hidden_text(L, n, hidden, sizeof hidden);
+    ck_assert_str_eq(hidden, "128");
+    /* The resolved tree keeps the list, and only the list. */
+    node *full = cfg_to_node(&c.base, 0);
+    ck_assert_ptr_nonnull(node_at(full, "model.layers.3.padding"));
+    ck_assert_str_eq(node_at(full, "model.layers.3.padding")->str, "valid");
+    ck_assert_str_eq(node_at(full, "model.layers.4.type")->str, "batchnorm");
+    ck_assert_ptr_null(node_at(full, "model.hidden"));
+    run_cfg back;
+    ck_assert_int_eq(cfg_resolve(&back, full, "x", &err), 0);
+    ck_assert_int_eq(back.model.nlayers, 9);
+    ck_assert_int_eq(memcmp(back.model.layers, m->layers, sizeof(layer_spec) * 9), 0);
+    node_free(full);
+    ck_assert_int_eq(c.sweep.nparams, 2);
+    cfg_free(&c);
+
+    ck_assert_int_eq(load_config_text(&c, "model: {hidden: [64, 32], batch_norm: true, dropout: 0.1}\n",
+                                      NULL, 0, &err), 0);
+    n = cfg_layers(&c.base.model, 10, L, CFG_MAX_LAYERS);
+    nn_describe(L, n, text_buf, sizeof text_buf);
+    ck_assert_str_eq(text_buf, "64-bn-do0.1-32-bn-do0.1");
+    ck_assert_int_eq(L[1].type, LAYER_BATCHNORM); /* before the ReLU */
+    ck_assert_int_eq(L[2].type, LAYER_RELU);
+    cfg_free(&c);
+}
+END_TEST
+
 START_TEST(test_empty_file_gets_defaults) {
     cfg_file c;
     sw_err err;
@@ -134,6 +201,7 @@ Suite *config_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_defaults_and_values);
+    tcase_add_test(tc, test_model_layers);
     tcase_add_test(tc, test_empty_file_gets_defaults);
     tcase_add_test(tc, test_overrides);
     tcase_add_loop_test(tc, test_broken, 0, (int)(sizeof broken / sizeof broken[0]));

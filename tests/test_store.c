@@ -536,7 +536,8 @@ START_TEST(test_migrate_from_v1) {
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
-                                  "DROP VIEW results; CREATE VIEW results AS SELECT s.name AS sweep, "
+                                  "DROP VIEW results; ALTER TABLE runs DROP COLUMN model; "
+                                  "CREATE VIEW results AS SELECT s.name AS sweep, "
                                   "r.id AS run_id FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
                                   "WHERE r.status = 'done'; PRAGMA user_version = 1;",
                                   NULL, NULL, NULL), SQLITE_OK);
@@ -550,6 +551,32 @@ START_TEST(test_migrate_from_v1) {
     ck_assert_int_eq(q_int(store_handle(s), "SELECT count(*) FROM sweeps WHERE name = 'old'"), 1);
     store_close(s);
     ck_assert_int_eq(store_open(&s, path, 1, &e), 0); /* now read-only works */
+    store_close(s);
+}
+END_TEST
+
+/* Version 2 kept the model text in hidden: the step to 3 copies it into model. */
+START_TEST(test_migrate_from_v2) {
+    const char *path = P("v2.db");
+    store *s = open_ok(path);
+    int64_t id;
+    ck_assert_int_eq(store_sweep(s, "old", "cfg: 1", "0.1", &id, NULL), 0);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "DROP VIEW results; ALTER TABLE runs DROP COLUMN model; "
+                                  "INSERT INTO runs(sweep_id, trial, params, hidden, status) "
+                                  "VALUES (1, 0, '{}', '256-do0.2', 'done'); "
+                                  "CREATE VIEW results AS SELECT s.name AS sweep, r.sweep_id, "
+                                  "r.id AS run_id, r.hidden FROM runs r JOIN sweeps s ON "
+                                  "s.id = r.sweep_id WHERE r.status = 'done'; "
+                                  "PRAGMA user_version = 2;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = open_ok(path);
+    ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(store_handle(s), "SELECT count(*) FROM results WHERE model = '256-do0.2'"), 1);
     store_close(s);
 }
 END_TEST
@@ -603,7 +630,7 @@ START_TEST(test_open_newer_schema) {
     ck_assert_int_eq(sqlite3_open(P("newer.db"), &db), SQLITE_OK);
     exec_ok(db, "PRAGMA user_version = 99");
     sqlite3_close(db);
-    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 2); "
+    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 3); "
                               "upgrade sweep");
 }
 END_TEST
@@ -695,6 +722,7 @@ Suite *store_suite(void) {
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_schema_created);
     tcase_add_test(tc, test_migrate_from_v1);
+    tcase_add_test(tc, test_migrate_from_v2);
     tcase_add_test(tc, test_reopen_keeps_data);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_sweep_find_or_create);

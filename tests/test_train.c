@@ -85,17 +85,22 @@ static train_cfg tiny_cfg(void) {
 static const layer_spec hidden8[] = {
     {.type = LAYER_DENSE, .units = 8}, {.type = LAYER_RELU}, {.type = LAYER_DENSE, .units = 4}};
 
-static void run_tiny(epoch_log *log, train_result *res, const train_cfg *tc, const data_set *tr,
-                     const data_set *te) {
+static void run_layers(epoch_log *log, train_result *res, const train_cfg *tc,
+                       const layer_spec *L, int nl, const data_set *tr, const data_set *te) {
     int n = tr->n, nval = n / 5;
     int *ti = malloc(sizeof(int) * n), *vi = malloc(sizeof(int) * n);
     data_split(ti, vi, n, nval, 5);
     train_data d = {tr, ti, n - nval, vi, nval, te};
     sw_err err;
     memset(log, 0, sizeof *log);
-    ck_assert_int_eq(train_run(res, tc, hidden8, 3, &d, log_epoch, log, 0, &err), 0);
+    ck_assert_msg(train_run(res, tc, L, nl, &d, log_epoch, log, 0, &err) == 0, "%s", err.msg);
     free(ti);
     free(vi);
+}
+
+static void run_tiny(epoch_log *log, train_result *res, const train_cfg *tc, const data_set *tr,
+                     const data_set *te) {
+    run_layers(log, res, tc, hidden8, 3, tr, te);
 }
 
 START_TEST(test_learns_separable) {
@@ -138,6 +143,43 @@ START_TEST(test_deterministic) {
     /* A different seed gives a different run. */
     tc.seed = 43;
     run_tiny(&b, &rb, &tc, &tr, &te);
+    ck_assert(a.e[0].train_loss != b.e[0].train_loss);
+    data_free(&tr);
+    data_free(&te);
+}
+END_TEST
+
+/* Dropout and batch norm (and conv, pooling, Adam): the same seed gives the
+ * same numbers to the last bit, and the network learns. */
+START_TEST(test_deterministic_dropout_batchnorm) {
+    static const layer_spec L[] = {
+        {.type = LAYER_CONV, .filters = 4, .kernel = 3, .same = 1}, {.type = LAYER_BATCHNORM},
+        {.type = LAYER_RELU}, {.type = LAYER_MAXPOOL, .size = 2},
+        {.type = LAYER_DENSE, .units = 8}, {.type = LAYER_BATCHNORM}, {.type = LAYER_RELU},
+        {.type = LAYER_DROPOUT, .rate = 0.3}, {.type = LAYER_DENSE, .units = 4},
+    };
+    data_set tr, te;
+    make_blocks(&tr, 300, 1);
+    make_blocks(&te, 100, 2);
+    train_cfg tc = tiny_cfg();
+    tc.epochs = 8;
+    tc.optimizer = (optim_cfg){.type = OPT_ADAM, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    tc.lr = (lr_cfg){.schedule = LR_CONSTANT, .initial = 0.01};
+    epoch_log a, b;
+    train_result ra, rb;
+    run_layers(&a, &ra, &tc, L, 9, &tr, &te);
+    run_layers(&b, &rb, &tc, L, 9, &tr, &te);
+    ck_assert_int_eq(a.n, 8);
+    ck_assert_int_eq(a.n, b.n);
+    for (int i = 0; i < a.n; i++) {
+        ck_assert(a.e[i].train_loss == b.e[i].train_loss);
+        ck_assert(a.e[i].train_acc == b.e[i].train_acc);
+        ck_assert(a.e[i].val_loss == b.e[i].val_loss);
+    }
+    ck_assert(ra.test_loss == rb.test_loss);
+    ck_assert_msg(ra.test_acc >= 0.95, "test accuracy %g", ra.test_acc);
+    tc.seed = 43; /* other init, other dropout masks */
+    run_layers(&b, &rb, &tc, L, 9, &tr, &te);
     ck_assert(a.e[0].train_loss != b.e[0].train_loss);
     data_free(&tr);
     data_free(&te);
@@ -206,6 +248,7 @@ Suite *train_suite(void) {
     tcase_add_test(tc, test_schedules_warmup);
     tcase_add_test(tc, test_learns_separable);
     tcase_add_test(tc, test_deterministic);
+    tcase_add_test(tc, test_deterministic_dropout_batchnorm);
     tcase_add_test(tc, test_diverges);
     tcase_add_test(tc, test_callback_stops_and_patience);
     suite_add_tcase(s, tc);
