@@ -518,12 +518,9 @@ static const key_def *find_path(const char *path, const node *where, sw_err *err
             return NULL;
         }
         if (k->kind == K_MAP) {
-            if (!rest) {
-                err_set(err, ERR_INPUT,
-                        "%s:%d:%d: '%s' is a section; sweep one of its keys, such as '%s.%s'",
-                        where->file, where->line, where->col, prefix, prefix, k->sub[0].name);
-                return NULL;
-            }
+            /* A whole section is swept with mappings as its values (each
+             * replaces the section): train.optimizer: [{type: sgd}, {type: adam}]. */
+            if (!rest) return k;
             table = k->sub;
             p = rest;
             continue;

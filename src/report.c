@@ -20,9 +20,13 @@ void report_swept_text(sqlite3 *db, const char *json, char *buf, size_t size) {
     if (!json) return;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
-                           "SELECT key, CASE WHEN type = 'array' THEN replace(replace(replace("
-                           "value, '[', ''), ']', ''), ',', '-') ELSE value END "
-                           "FROM json_each(?)", -1, &q, NULL) != SQLITE_OK)
+                           "SELECT s.key, CASE s.type "
+                           "WHEN 'array' THEN replace(replace(replace(s.value, '[', ''), ']', ''), ',', '-') "
+                           "WHEN 'object' THEN (SELECT group_concat(m.key || ':' || CASE m.type "
+                           "  WHEN 'array' THEN replace(replace(replace(m.value, '[', ''), ']', ''), ',', '-') "
+                           "  WHEN 'object' THEN '{..}' ELSE m.value END, ',') FROM json_each(s.value) m) "
+                           "ELSE s.value END "
+                           "FROM json_each(?) s", -1, &q, NULL) != SQLITE_OK)
         return;
     sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
     size_t len = 0;

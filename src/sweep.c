@@ -82,24 +82,30 @@ const char *sweep_short_key(const char *path) {
     return path;
 }
 
+/* A value as short text: a scalar as written, a list joined by '-'
+ * (model.hidden: 512-256), a mapping as key:value pairs joined by ','
+ * (train.optimizer: type:sgd,momentum:0.9); deeper levels as {..}. */
+static size_t value_text(const node *v, char *buf, size_t size, int depth) {
+    size_t len = 0;
+    buf[0] = '\0';
+    if (v->kind == NODE_SCALAR) return (size_t)snprintf(buf, size, "%s", v->str);
+    if (depth > 1) return (size_t)snprintf(buf, size, "{..}");
+    for (int j = 0; j < v->n && len + 1 < size; j++) {
+        if (j) len += (size_t)snprintf(buf + len, size - len, "%s", v->kind == NODE_SEQ ? "-" : ",");
+        if (v->kind == NODE_MAP && len + 1 < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s:", v->keys[j]->str);
+        if (len + 1 < size) len += value_text(v->items[j], buf + len, size - len, depth + 1);
+    }
+    return len < size ? len : size - 1;
+}
+
 void sweep_describe(const sweep_trial *t, char *buf, size_t size) {
     size_t len = 0;
     buf[0] = '\0';
     for (int i = 0; i < t->swept->n && len < size; i++) {
         const char *key = sweep_short_key(t->swept->keys[i]->str);
-        const node *v = t->swept->items[i];
-        char val[64];
-        if (v->kind == NODE_SCALAR) {
-            snprintf(val, sizeof val, "%s", v->str);
-        } else if (v->kind == NODE_SEQ) { /* model.hidden: 512-256 */
-            size_t vl = 0;
-            val[0] = '\0';
-            for (int j = 0; j < v->n && vl < sizeof val; j++)
-                vl += (size_t)snprintf(val + vl, sizeof val - vl, "%s%s", j ? "-" : "",
-                                       v->items[j]->kind == NODE_SCALAR ? v->items[j]->str : "?");
-        } else {
-            snprintf(val, sizeof val, "{...}");
-        }
+        char val[128];
+        value_text(t->swept->items[i], val, sizeof val, 0);
         len += (size_t)snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", key, val);
     }
 }

@@ -142,7 +142,7 @@ static const struct { const char *text, *want; } broken[] = {
     {"sweep: {parameters: {train.seed: []}}\n", ":1:34: sweep.parameters.train.seed is an empty list"},
     {"sweep: {parameters: {train.sed: [1]}}\n", ":1:22: unknown key 'train.sed'; did you mean 'seed'?"},
     {"sweep: {parameters: {trainn.seed: [1]}}\n", ":1:22: unknown key 'trainn'; did you mean 'train'?"},
-    {"sweep: {parameters: {train.lr: [1]}}\n", ":1:22: 'train.lr' is a section"},
+    {"sweep: {parameters: {train.lr: [1]}}\n", ":1:33: train.lr must be a mapping of keys, got a number (1)"},
     {"sweep: {parameters: {name: [a, b]}}\n", ":1:22: 'name' cannot be swept"},
     {"sweep: {parameters: {train.seed.x: [1]}}\n", ":1:22: 'train.seed' has no key 'x'"},
     {"sweep: {parameters: {train.seed: 3}}\n", ":1:34: sweep.parameters.train.seed must be a list of values"},
