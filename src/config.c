@@ -37,6 +37,7 @@ typedef struct key_def {
 static const char *const datasets[] = {"mnist", "fashion-mnist", "idx", NULL};
 static const char *const optimizers[] = {"sgd", "adam", "adamw", NULL};
 static const char *const schedules[] = {"constant", "step", "exponential", "cosine", NULL};
+static const char *const saves[] = {"none", "best", NULL};
 
 static const key_def data_keys[] = {
     {"dataset", K_STR, OFF(data.dataset), 0, 0, 0, 0, datasets, NULL, sizeof(((run_cfg *)0)->data.dataset)},
@@ -118,6 +119,7 @@ static const key_def train_keys[] = {
     {"l2", K_DOUBLE, OFF(train.l2), 0, 10, 0, 0, NULL, NULL, 0},
     {"seed", K_U64, OFF(train.seed), 0, 0, 0, 0, NULL, NULL, 0},
     {"patience", K_INT, OFF(train.patience), 0, 1e6, 0, 0, NULL, NULL, 0},
+    {"save", K_ENUM, OFF(train.save_best), 0, 0, 0, 0, saves, NULL, 0},
     END};
 
 static const key_def top_keys[] = {
@@ -439,6 +441,8 @@ static void to_node_map(node *root, const run_cfg *c, const key_def *keys, const
     const char *base = (const char *)c;
     for (const key_def *k = keys; k->name; k++) {
         if (!with_name && keys == top_keys && !strcmp(k->name, "name")) continue;
+        /* Saving a checkpoint does not change the training: not part of its identity. */
+        if (!with_name && keys == train_keys && !strcmp(k->name, "save")) continue;
         /* The model is either the short form or the list, never both. */
         if (keys == model_keys && (c->model.nlayers > 0) != (k->kind == K_LAYERS)) continue;
         char path[256];

@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt.h"
 #include "config.h"
+#include "paths.h"
 #include "plot.h"
 #include "report.h"
 #include "sched.h"
@@ -43,6 +45,8 @@ static const char run_usage[] =
     "  --db PATH     the database (default: experiments/NAME.db)\n"
     "  --dry-run     list the trials and exit\n"
     "  -v            a line per epoch even when stderr is not a terminal\n"
+    "  --save        write each run's best parameters to experiments/NAME/runs/RUN_ID.ckpt\n"
+    "                (the same as train.save=best); sweep eval reads them\n"
     "  KEY=VALUE     override a config key, e.g. train.epochs=3 'model.hidden=[128]'\n";
 
 /* The resolved config as YAML: every key with its value, and the sweep section. */
@@ -141,6 +145,8 @@ static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
             a->dry = 1;
         } else if (!strcmp(s, "-v") || !strcmp(s, "--verbose")) {
             a->verbose = 1;
+        } else if (!strcmp(s, "--save")) {
+            a->over[a->nover++] = "train.save=best";
         } else if (s[0] == '-') {
             return err_set(err, ERR_INPUT, "sweep run: unknown option '%s'; see sweep run --help", s);
         } else if (strchr(s, '=')) {
@@ -191,6 +197,14 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     if (plan->ntrials > rows)
         fprintf(stderr, "%d trial(s) already done in an earlier sweep of this database (same "
                 "settings): sweep report %s shows them\n", plan->ntrials - rows, dbpath);
+    int saving = 0;
+    for (int k = 0; k < plan->ntrials; k++) saving |= plan->trials[k].cfg.train.save_best;
+    if (saving && (paths_beside_db(sc->ckpt_dir, sizeof sc->ckpt_dir, dbpath, "runs") ||
+                   paths_mkdirs(sc->ckpt_dir))) {
+        rc = err_set(err, ERR_INPUT, "%s: cannot make the checkpoint folder: %s", sc->ckpt_dir,
+                     strerror(errno));
+        goto out;
+    }
     sched_opts so = {.jobs = a->jobs, .progress = a->verbose || isatty(STDERR_FILENO)};
     if ((rc = sched_run(sc, st, sweep_id, &so, &signo, err))) goto out;
     if (a->verbose && sc->run_seconds > 0)
@@ -200,6 +214,7 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
                 3600.0 * sc->trials_ended / sc->run_seconds, sc->store_seconds,
                 100.0 * sc->store_seconds / sc->run_seconds, sc->worker_peak_kb / 1024.0);
     rc = report_summary(st, sweep_id, stdout, 20, err);
+    if (saving && !rc) printf("checkpoints: %s/RUN_ID.ckpt (sweep eval FILE)\n", sc->ckpt_dir);
     if (!rc && !signo && !store_counts_get(st, sweep_id, &cnt, err) && cnt.failed)
         rc = err_set(err, ERR_INTERNAL,
                      "%d trial%s failed; the reasons: sqlite3 %s \"SELECT trial, error FROM runs "
@@ -332,11 +347,93 @@ static int cmd_plot(int argc, char **argv, sw_err *err) {
     return compare ? plot_compare(dbs[0], dbs[1], &o, err) : plot_db(dbs[0], &o, err);
 }
 
+static const char eval_usage[] =
+    "usage: sweep eval CKPT [--data DIR]\n\n"
+    "Load a checkpoint written by sweep run --save (experiments/NAME/runs/RUN_ID.ckpt)\n"
+    "and print its test loss and accuracy on the test set of the data it was trained\n"
+    "on, or of the four IDX files in DIR.\n";
+
+static int cmd_eval(int argc, char **argv, sw_err *err) {
+    const char *path = NULL, *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(eval_usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--data")) {
+            if (i + 1 >= argc) return err_set(err, ERR_INPUT, "sweep eval: --data needs a folder");
+            dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return err_set(err, ERR_INPUT, "sweep eval: unknown option '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return err_set(err, ERR_INPUT, "sweep eval: which checkpoint? usage: sweep eval CKPT");
+    ckpt c;
+    if (ckpt_read(&c, path, err)) return -1;
+    node *root = NULL;
+    run_cfg rc;
+    data_set tr = {0}, te = {0};
+    nn_net net = {0};
+    int ret = -1;
+    if (node_parse_string(&root, c.config, strlen(c.config), path, err) ||
+        cfg_resolve(&rc, root, "eval", err)) {
+        err_prefix(err, "%s: the checkpoint's config does not load", path);
+        goto out;
+    }
+    if (!dir) dir = rc.data.dir;
+    if (data_load_dir(&tr, &te, dir, c.classes, err)) goto out;
+    if (te.c != c.input.c || te.h != c.input.h || te.w != c.input.w) {
+        err_set(err, ERR_INPUT, "%s: the checkpoint's network takes %dx%dx%d images but the test "
+                "images in %s are %dx%dx%d", path, c.input.h, c.input.w, c.input.c, dir, te.h,
+                te.w, te.c);
+        goto out;
+    }
+    layer_spec L[CFG_MAX_LAYERS];
+    int nl = cfg_layers(&rc.model, c.classes, L, CFG_MAX_LAYERS);
+    if (nn_build(&net, L, nl, c.input, c.classes, 256, err)) {
+        err_prefix(err, "%s", path);
+        goto out;
+    }
+    if (net.nparams != c.nparams || net.nstate != c.nstate) {
+        err_set(err, ERR_INPUT, "%s: the checkpoint holds %zu parameters and %zu state values but "
+                "its model (%s) needs %zu and %zu: it does not match its own config", path,
+                c.nparams, c.nstate, "see its config", net.nparams, net.nstate);
+        goto out;
+    }
+    memcpy(net.params, c.params, c.nparams * sizeof(float));
+    memcpy(net.state, c.state, c.nstate * sizeof(float));
+    float *x = malloc((size_t)256 * te.dim * sizeof(float));
+    int *y = malloc(256 * sizeof(int)), *idx = malloc((size_t)te.n * sizeof(int));
+    if (!x || !y || !idx) {
+        free(x); free(y); free(idx);
+        err_set(err, ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < te.n; i++) idx[i] = i;
+    double loss, acc;
+    train_evaluate(&net, &te, idx, te.n, x, y, &loss, &acc);
+    free(x); free(y); free(idx);
+    char model[256];
+    nn_describe(L, nl, model, sizeof model);
+    printf("%s: model %s, test loss %.4f, test accuracy %.2f%% (%d examples in %s)\n", path,
+           model, loss, 100 * acc, te.n, dir);
+    ret = 0;
+out:
+    nn_free(&net);
+    data_free(&tr);
+    data_free(&te);
+    node_free(root);
+    ckpt_free(&c);
+    return ret;
+}
+
 static const command commands[] = {
     {"run", cmd_run, "train the trials of a config file, logging to SQLite", run_usage},
     {"report", cmd_report, "best configurations and per-parameter tables of a database", report_usage},
     {"plot", cmd_plot, "gnuplot charts of a database (PNG and SVG)", plot_usage},
     {"schema", cmd_schema, "print the database schema", schema_usage},
+    {"eval", cmd_eval, "test loss and accuracy of a saved checkpoint", eval_usage},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

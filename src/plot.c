@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "report.h"
 #include "store.h"
 #include "sweep.h"
@@ -99,18 +100,6 @@ static void put_gp_string(FILE *f, const char *name, const char *s) {
     fputs("'\n", f);
 }
 
-static int mkdirs(const char *path) {
-    char buf[1300];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
-}
-
 /* ---- finding things ---- */
 
 static int find_gnuplot(char *out, size_t size) {
@@ -149,17 +138,6 @@ static int find_scripts(char *out, size_t size, const char *given) {
         }
     }
     return -1;
-}
-
-/* experiments/lr_grid.db -> experiments/lr_grid/plots */
-static int default_outdir(char *out, size_t size, const char *db) {
-    char buf[1024];
-    if (strlen(db) + sizeof "/plots" > size) return -1;
-    snprintf(buf, sizeof buf, "%s", db);
-    size_t len = strlen(buf);
-    if (len > 3 && !strcmp(buf + len - 3, ".db")) buf[len - 3] = '\0';
-    snprintf(out, size, "%.*s/plots", (int)(size - sizeof "/plots"), buf);
-    return 0;
 }
 
 /* ---- running gnuplot ---- */
@@ -577,7 +555,7 @@ static int open_db(plot_ctx *c, const char *db, store **st, sw_err *err) {
 static int prepare_dirs(plot_ctx *c, const char *outdir, sw_err *err) {
     snprintf(c->outdir, sizeof c->outdir, "%s", outdir);
     snprintf(c->datadir, sizeof c->datadir, "%s/data", c->outdir);
-    if (mkdirs(c->datadir))
+    if (paths_mkdirs(c->datadir))
         return err_set(err, ERR_INPUT, "cannot create %s: %s; pass another -o DIR", c->datadir,
                        strerror(errno));
     char log[1300];
@@ -620,7 +598,7 @@ int plot_db(const char *db, const plot_opts *o, sw_err *err) {
     int rc = open_db(&c, db, &st, err);
     char outdir[1024];
     if (o->outdir) snprintf(outdir, sizeof outdir, "%s", o->outdir);
-    else if (!rc && default_outdir(outdir, sizeof outdir, db))
+    else if (!rc && paths_beside_db(outdir, sizeof outdir, db, "plots"))
         rc = err_set(err, ERR_INPUT, "%s: path too long for the chart folder; pass -o DIR", db);
     axis axes[MAX_PARAMS];
     int nmarkers = 0, nsched = 0;

@@ -11,6 +11,8 @@
  * also die with the parent (PR_SET_PDEATHSIG), so none trains on unseen. */
 #include "sched.h"
 
+#include "ckpt.h"
+
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -178,6 +180,25 @@ static int worker_epoch(void *ctx, const train_epoch *e) {
     return m.verdict;
 }
 
+/* s->ckpt_dir/RUN_ID.ckpt from the run's best parameters, if it kept them. */
+static int save_checkpoint(const sched *s, const worker_ctx *w, const train_result *r,
+                           sw_err *err) {
+    if (!r->best_params) return 0;
+    const run_cfg *rc = &s->plan->trials[w->trial].cfg;
+    const data_set *tr = &s->datasets[s->trial_dataset[w->trial]].train;
+    node *tree = cfg_to_node(rc, 1);
+    char *yaml = tree ? node_emit(tree, err) : NULL;
+    node_free(tree);
+    if (!yaml) return err_set(err, ERR_INTERNAL, "out of memory writing the checkpoint");
+    ckpt c = {yaml, {tr->c, tr->h, tr->w, 0}, tr->classes, r->best_nparams,
+              r->best_size - r->best_nparams, r->best_params, r->best_params + r->best_nparams};
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%lld.ckpt", s->ckpt_dir, (long long)w->run_id);
+    int rc2 = ckpt_write(path, &c, err);
+    free(yaml);
+    return rc2;
+}
+
 static void worker_train(const sched *s, worker_ctx *w) {
     const run_cfg *rc = &s->plan->trials[w->trial].cfg;
     const sched_dataset *D = &s->datasets[s->trial_dataset[w->trial]];
@@ -193,12 +214,16 @@ static void worker_train(const sched *s, worker_ctx *w) {
         train_data d = {&D->train, tr, n - rc->data.validation, va, rc->data.validation, &D->test};
         layer_spec L[CFG_MAX_LAYERS];
         int nl = cfg_layers(&rc->model, D->train.classes, L, CFG_MAX_LAYERS);
-        if (train_run(&m.result, &rc->train, L, nl, &d, worker_epoch, w, 0, &err)) {
+        if (train_run(&m.result, &rc->train, L, nl, &d, worker_epoch, w, rc->train.save_best,
+                      &err) ||
+            save_checkpoint(s, w, &m.result, &err)) {
             m.type = MSG_FAIL;
             snprintf(m.error, sizeof m.error, "%s", err.msg);
         } else {
             m.type = MSG_DONE;
         }
+        free(m.result.best_params);
+        m.result.best_params = NULL;
     }
     free(tr);
     free(va);

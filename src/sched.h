@@ -29,6 +29,7 @@ typedef struct sched {
     int ndatasets;
     sched_dataset *datasets;
     int *trial_dataset;  /* (ntrials): index into datasets */
+    char ckpt_dir[1100]; /* where train.save: best writes RUN_ID.ckpt; set before sched_run */
     /* What the last sched_run measured. */
     double run_seconds;    /* wall time of sched_run */
     double store_seconds;  /* of it, spent in database calls (claims, epochs, results) */

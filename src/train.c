@@ -169,6 +169,7 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
     if (keep_best && res->best_epoch > 0) {
         res->best_params = best;
         res->best_size = ckpt;
+        res->best_nparams = net.nparams;
         best = NULL;
     }
     free(x); free(y); free(dlogits); free(order); free(test_idx); free(best);

@@ -37,6 +37,7 @@ typedef struct train_cfg {
     double l2;      /* L2 on weights, added to the gradient */
     uint64_t seed;  /* initialisation, shuffling, dropout */
     int patience;   /* end after this many epochs without a better val_acc; 0: never */
+    int save_best;  /* write the best epoch's checkpoint (not part of a trial's identity) */
 } train_cfg;
 
 /* The data of one run: the train/validation split is a list of indices into
@@ -75,6 +76,7 @@ typedef struct train_result {
     double train_seconds; /* whole run, test evaluation included */
     float *best_params;   /* if keep_best: the checkpoint (params then state), caller frees */
     size_t best_size;     /* floats in best_params */
+    size_t best_nparams;  /* of them, parameters; the rest is state */
 } train_result;
 
 /* Learning rate for epoch (from 1) of a run of `epochs` epochs. Epoch

@@ -69,6 +69,27 @@ run "batch larger than the data" 2 $SWEEP tests/configs/tiny.yaml --db $WORK/bs.
 n=$(ls $WORK/typo.db $WORK/neg.db $WORK/syntax.db $WORK/bo.db $WORK/md.db $WORK/lr.db $WORK/bs.db 2>/dev/null | wc -l)
 same "bad input creates no database" "$n" 0
 
+# Checkpoints: --save writes the best epoch's parameters beside the database;
+# sweep eval gives back the test accuracy the run recorded; damaged or
+# mismatched checkpoints get one line and exit 2.
+run "save" 0 $SWEEP tests/configs/tiny.yaml --db $WORK/sv.db --save 'model.batch_norm=true' 'model.dropout=0.1' &&
+    expect "save: says where the checkpoints are" "checkpoints: $WORK/sv/runs/RUN_ID.ckpt"
+CK=$WORK/sv/runs/$(q $WORK/sv.db "SELECT id FROM runs").ckpt
+[ -s "$CK" ] && ok "save: checkpoint file" || bad "save: no $CK"
+want=$(q $WORK/sv.db "SELECT printf('test loss %.4f, test accuracy %.2f%%', test_loss, 100 * test_acc) FROM runs")
+run "eval" 0 $SWEEP eval "$CK" && expect "eval: the recorded test loss and accuracy" "model 32-bn-do0.1, $want"
+same "save: not part of the trial's identity" "$(q $WORK/sv.db "SELECT params LIKE '%save%' FROM runs")" 0
+cp "$CK" $WORK/damaged.ckpt && printf '\x55' | dd of=$WORK/damaged.ckpt bs=1 seek=700 conv=notrunc 2>/dev/null
+run "eval: damaged" 2 $SWEEP eval $WORK/damaged.ckpt && expect "eval: damaged: checksum" "damaged.ckpt: checksum mismatch"
+head -c 200 "$CK" > $WORK/short.ckpt
+run "eval: truncated" 2 $SWEEP eval $WORK/short.ckpt && expect "eval: truncated: says so" "short.ckpt: truncated or damaged checkpoint"
+run "eval: not a checkpoint" 2 $SWEEP eval tests/configs/tiny.yaml && expect "eval: not a checkpoint: says so" "not a sweep checkpoint"
+mkdir -p $WORK/size32
+cp $WORK/data/train-* $WORK/data/t10k-labels-idx1-ubyte $WORK/size32/
+{ printf '\x00\x00\x08\x03\x00\x00\x01\x2c\x00\x00\x00\x20\x00\x00\x00\x20'; head -c $((300 * 32 * 32)) /dev/zero; } > $WORK/size32/t10k-images-idx3-ubyte
+run "eval: other data" 2 $SWEEP eval "$CK" --data $WORK/size32 && expect "eval: other data: names both sizes" "takes 28x28x1 images but the test images in .* are 32x32x1|32x32"
+run "eval --help" 0 $SWEEP eval --help && expect "eval --help: usage" 'usage: sweep eval CKPT'
+
 # Help, version, schema.
 run "help" 0 $SWEEP --help && expect "help: lists run, report, schema" 'run.*' && expect "help: report" 'report'
 run "run --help" 0 $SWEEP run --help && expect "run --help: usage" 'usage: sweep run'
