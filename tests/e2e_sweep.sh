@@ -104,7 +104,7 @@ run "bad swept value" 2 $SWEEP $WORK/s3.yaml && expect "bad swept value: its pla
 printf 'sweep:\n  method: random\n  parameters:\n    train.lr.initial: {min: 0.1, max: 1}\n' > $WORK/s4.yaml
 run "random without trials" 2 $SWEEP $WORK/s4.yaml && expect "random without trials" 'sweep.trials is required with method random'
 printf 'sweep:\n  method: grid\n  parameters:\n    train.lr: [0.1]\n' > $WORK/s5.yaml
-run "sweeping a section" 2 $SWEEP $WORK/s5.yaml && expect "sweeping a section" "'train.lr' is a section; sweep one of its keys"
+run "sweeping a section with a number" 2 $SWEEP $WORK/s5.yaml && expect "sweeping a section with a number" "s5.yaml:4:16: train.lr must be a mapping of keys, got a number"
 
 # Charts: every one in PNG and SVG, not empty; clear messages without
 # gnuplot and for a database with nothing finished.
