@@ -9,6 +9,8 @@
  *   running = (1 - momentum) * running + momentum * batch.
  * Evaluation uses the running averages. Parameters: gamma (C), beta (C),
  * neither decays under L2. State: running mean (C), running variance (C).
+ * A ReLU right after it is fused (L->relu): y = max(0, ...), and backward
+ * first zeroes the gradient where y was 0.
  * Scratch: per-channel sums (2C doubles) and 1/std (C), then x-hat (B, in). */
 #include <math.h>
 #include <string.h>
@@ -80,6 +82,8 @@ static void bn_forward(nn_layer *L, float *out, const float *in, int B, int trai
             const float *x = in + r * C;
             float *y = out + r * C;
             for (size_t c = 0; c < C; c++) y[c] = x[c] * scale[c] + shift[c];
+            if (L->relu)
+                for (size_t c = 0; c < C; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
         }
         return;
     }
@@ -108,6 +112,8 @@ static void bn_forward(nn_layer *L, float *out, const float *in, int B, int trai
             xh[c] = (float)(x[c] - s.s1[c]) * s.inv[c];
             y[c] = gamma[c] * xh[c] + beta[c];
         }
+        if (L->relu)
+            for (size_t c = 0; c < C; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
     }
 }
 
@@ -115,8 +121,10 @@ static void bn_forward(nn_layer *L, float *out, const float *in, int B, int trai
  * din = gamma * inv / R * (R * dy - sum(dy) - xhat * sum(dy * xhat)) */
 static void bn_backward(nn_layer *L, float *din, float *dout, const float *in, const float *out,
                         int B) {
-    (void)in; (void)out;
+    (void)in;
     size_t C = (size_t)L->in.c, R = (size_t)B * L->in_size / C;
+    if (L->relu)
+        for (size_t i = 0; i < R * C; i++) dout[i] = out[i] > 0.0f ? dout[i] : 0.0f;
     const float *gamma = L->params;
     float *dgamma = L->grads, *dbeta = L->grads + C;
     bn_scratch s = scratch_of(L);

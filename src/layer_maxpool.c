@@ -25,10 +25,21 @@ static int maxpool_setup(nn_layer *L, sw_err *err) {
     return 0;
 }
 
+/* ov, wv are (C): keep the larger of ov and v (C values at offset at), and
+ * which input it was; strictly larger, so the first of equals stays. */
+static void take_max(float *restrict ov, int32_t *restrict wv, const float *restrict v, int at,
+                     int C) {
+    for (int c = 0; c < C; c++) {
+        int better = v[c] > ov[c];
+        ov[c] = better ? v[c] : ov[c];
+        wv[c] = better ? at + c : wv[c];
+    }
+}
+
 /* in is (B,H,W,C), out is (B,Ho,Wo,C), winners is (B,Ho,Wo,C) */
 static void maxpool_forward(nn_layer *L, float *out, const float *in, int B, int train) {
     (void)train;
-    int s = L->spec.size, H = L->in.h, W = L->in.w, C = L->in.c, Ho = L->out.h, Wo = L->out.w;
+    int s = L->spec.size, W = L->in.w, C = L->in.c, Ho = L->out.h, Wo = L->out.w;
     int32_t *win = (int32_t *)L->scratch;
     for (int e = 0; e < B; e++) {
         const float *img = in + (size_t)e * L->in_size;
@@ -41,14 +52,12 @@ static void maxpool_forward(nn_layer *L, float *out, const float *in, int B, int
                 int first = (oy * s * W + ox * s) * C;
                 for (int c = 0; c < C; c++) { ov[c] = img[first + c]; wv[c] = first + c; }
                 for (int dy = 0; dy < s; dy++)
-                    for (int dx = 0; dx < s; dx++) {
+                    for (int dx = dy ? 0 : 1; dx < s; dx++) {
                         int at = ((oy * s + dy) * W + ox * s + dx) * C;
-                        for (int c = 0; c < C; c++)
-                            if (img[at + c] > ov[c]) { ov[c] = img[at + c]; wv[c] = at + c; }
+                        take_max(ov, wv, img + at, at, C);
                     }
             }
     }
-    (void)H;
 }
 
 /* din (B,H,W,C) = dout scattered to the winners, zeros elsewhere */

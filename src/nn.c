@@ -72,8 +72,8 @@ static int setup_layers(nn_net *net, const layer_spec *specs, int nspecs, net_si
         L->in_size = shape_size(cur);
         L->net = net;
         if (L->ops->setup(L, err)) return err_prefix(err, "layer %d (%s)", i + 1, layer_names[s->type]);
-        if ((s->type == LAYER_DENSE || s->type == LAYER_CONV) && i + 1 < nspecs &&
-            specs[i + 1].type == LAYER_RELU) {
+        if ((s->type == LAYER_DENSE || s->type == LAYER_CONV || s->type == LAYER_BATCHNORM) &&
+            i + 1 < nspecs && specs[i + 1].type == LAYER_RELU) {
             L->relu = 1;
             i++;
         }

@@ -70,7 +70,7 @@ struct nn_layer {
     layer_spec spec;
     nn_shape in, out;
     size_t in_size, out_size;       /* c*h*w of in and out */
-    int relu;                       /* dense/conv: ReLU fused into the output */
+    int relu;                       /* dense/conv/batchnorm: ReLU fused into the output */
     size_t nparams, nstate, scratch_per_ex, scratch_extra;
     int ntensors;
     nn_tensor tensors[NN_MAX_LAYER_TENSORS];
@@ -99,8 +99,8 @@ struct nn_net {
 };
 
 /* Build from specs for inputs of shape `input` and `classes` outputs, for
- * batches up to max_batch. A dense or conv layer followed by ReLU gets the
- * ReLU fused. Fails (ERR_INPUT) when a layer cannot follow the one before it
+ * batches up to max_batch. A dense, conv or batchnorm layer followed by ReLU
+ * gets the ReLU fused. Fails (ERR_INPUT) when a layer cannot follow the one before it
  * or the last layer's size is not `classes`. */
 int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,
              int max_batch, sw_err *err);
