@@ -8,13 +8,19 @@
  * both figures see the same machine state; each is a median.
  * A benchmark, not a test: `make bench` (tests/bench/run.sh) runs it.
  *
- * usage: bench_train DATA_DIR EPOCHS BATCH... */
+ * With --config FILE it trains that config's model instead (its optimizer,
+ * schedule and batch size; `make bench` passes configs/cnn.yaml) and prints
+ * the median seconds per epoch alone.
+ *
+ * usage: bench_train DATA_DIR EPOCHS BATCH...
+ *        bench_train --config FILE EPOCHS */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "data.h"
 #include "train.h"
 
@@ -68,12 +74,13 @@ static double sgemm_rate(int B, double seconds) {
 enum { MAX_EPOCHS = 32 };
 typedef struct { int n, batch; double s[MAX_EPOCHS], rate[MAX_EPOCHS]; } times;
 
-/* After each epoch: note its time, then time sgemm at the same shapes. */
+/* After each epoch: note its time, then time sgemm at the same shapes
+ * (batch 0: no sgemm timing). */
 static int record(void *ctx, const train_epoch *e) {
     times *t = ctx;
     if (t->n < MAX_EPOCHS) {
         t->s[t->n] = e->seconds;
-        t->rate[t->n++] = sgemm_rate(t->batch, 0.5);
+        t->rate[t->n++] = t->batch ? sgemm_rate(t->batch, 0.5) : 0.0;
     }
     return 0;
 }
@@ -83,7 +90,52 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The model, optimizer, schedule and batch size of a config file, for
+ * `epochs` epochs on its data (loaded and split as sweep would). */
+static int bench_config(const char *file, int epochs) {
+    cfg_file cfg;
+    sw_err err;
+    if (cfg_load(&cfg, file, NULL, 0, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        return 2;
+    }
+    run_cfg *rc = &cfg.base;
+    data_set tr, te;
+    if (data_load_dir(&tr, &te, rc->data.dir, rc->data.classes, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        cfg_free(&cfg);
+        return 2;
+    }
+    int nval = rc->data.validation;
+    int *ti = malloc(sizeof(int) * (size_t)tr.n), *vi = malloc(sizeof(int) * (size_t)tr.n);
+    data_split(ti, vi, tr.n, nval, rc->data.split_seed);
+    train_data d = {&tr, ti, tr.n - nval, vi, nval, &te};
+    layer_spec L[CFG_MAX_LAYERS];
+    int nl = cfg_layers(&rc->model, tr.classes, L, CFG_MAX_LAYERS);
+    char model[256];
+    nn_describe(L, nl, model, sizeof model);
+    train_cfg tc = rc->train;
+    tc.epochs = epochs;
+    times t = {.batch = 0};
+    train_result res;
+    int code = 0;
+    if (train_run(&res, &tc, L, nl, &d, record, &t, 0, &err)) {
+        fprintf(stderr, "bench_train: %s\n", err.msg);
+        code = 1;
+    } else {
+        printf("%s (%s), batch %d: median %.3f s/epoch over %d epochs of %d train + %d "
+               "validation examples\n", file, model, tc.batch_size, median(t.s, t.n), t.n,
+               d.n_train, d.n_val);
+    }
+    free(ti); free(vi);
+    data_free(&tr); data_free(&te);
+    cfg_free(&cfg);
+    return code;
+}
+
 int main(int argc, char **argv) {
+    openblas_set_num_threads(1);
+    if (argc == 4 && !strcmp(argv[1], "--config")) return bench_config(argv[2], atoi(argv[3]));
     if (argc < 4) {
         fprintf(stderr, "usage: bench_train DATA_DIR EPOCHS BATCH...\n");
         return 2;

@@ -8,14 +8,17 @@
 #  2. The same training in NumPy and PyTorch (tests/bench/mlp_*.py, Debian's
 #     python3-numpy and python3-torch, one thread), batch by batch, right
 #     after ours, and the ratios.
-#  3. Sweep throughput: tests/bench/sweep_bench.yaml (six 3-epoch trainings)
+#  3. The CNN of configs/cnn.yaml on one core, ours and PyTorch's
+#     (tests/bench/cnn_torch.py, the same architecture, optimizer and batch),
+#     CNN_EPOCHS epochs each, medians, and the ratio.
+#  4. Sweep throughput: tests/bench/sweep_bench.yaml (six 3-epoch trainings)
 #     with -j 1 and -j 2, alternated ROUNDS times; medians of trials/hour,
 #     the database's share of the run time, each worker's peak RSS (the
 #     kernel's ru_maxrss), and the whole process tree's peak memory (sum of
 #     PSS, sampled every 0.2 s): what a second worker adds.
 #
 # usage: tests/bench/run.sh [BUILD_DIR]
-#   env: EPOCHS=3 ROUNDS=3 BATCHES="32 64 128 256" SECTIONS="1 2 3"
+#   env: EPOCHS=3 ROUNDS=3 BATCHES="32 64 128 256" CNN_EPOCHS=2 SECTIONS="1 2 3 4"
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -29,7 +32,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
-SECTIONS=${SECTIONS:-1 2 3}
+SECTIONS=${SECTIONS:-1 2 3 4}
+CNN_EPOCHS=${CNN_EPOCHS:-2}
 section() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if section 1; then
@@ -61,9 +65,21 @@ fi
 
 fi
 
-section 3 || exit 0
+if section 3; then
 echo
-echo "== 3. sweep throughput: tests/bench/sweep_bench.yaml, -j 1 and -j 2, $ROUNDS rounds =="
+echo "== 3. the CNN of configs/cnn.yaml, one core, ours and PyTorch's ($CNN_EPOCHS epochs each) =="
+ours=$("$BUILD/bench_train" --config configs/cnn.yaml "$CNN_EPOCHS" | tee /dev/stderr | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
+if "$PY" -c "import torch" 2>/dev/null; then
+    th=$("$PY" tests/bench/cnn_torch.py --epochs "$CNN_EPOCHS" --batch 64 | tee /dev/stderr | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
+    awk -v o="$ours" -v t="$th" 'BEGIN { printf "cnn: sweep %.1f s/epoch, PyTorch %.1f s/epoch: PyTorch takes %.2fx our time\n", o, t, t / o }'
+else
+    echo "(PyTorch skipped: $PY cannot import torch)"
+fi
+fi
+
+section 4 || exit 0
+echo
+echo "== 4. sweep throughput: tests/bench/sweep_bench.yaml, -j 1 and -j 2, $ROUNDS rounds =="
 # Peak of the summed PSS of a process and its children, in MB, while it runs;
 # sampled every 0.2 s with shell builtins only, so the watcher itself takes
 # no core away from -j 2.
