@@ -74,6 +74,15 @@ static void conv_init(nn_layer *L, rng *r) {
     for (int i = 0; i < d.F; i++) L->params[nw + i] = 0.0f;
 }
 
+/* Short runs (a 5-wide window of one channel is 5 floats): a plain loop
+ * beats a call to memcpy or memset. */
+static inline void copy_floats(float *restrict dst, const float *restrict src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+}
+static inline void zero_floats(float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = 0.0f;
+}
+
 /* in is (n, H, W, C); col is (n*Ho*Wo, K*K*C): row (e, oy, ox) holds the
  * K x K x C window at (oy - pad, ox - pad), zeros outside the image. */
 static void im2col(float *restrict col, const float *restrict in, int n, const conv_dims *d) {
@@ -84,20 +93,19 @@ static void im2col(float *restrict col, const float *restrict in, int n, const c
             for (int ox = 0; ox < d->Wo; ox++) {
                 float *row = col + (((size_t)e * d->Ho + oy) * d->Wo + ox) * d->ckk;
                 int x0 = ox - d->pad;
+                /* Columns x0 .. x0+K-1 of an image row: the part inside is contiguous. */
+                int lo = x0 < 0 ? -x0 : 0, hi = x0 + d->K > d->W ? d->W - x0 : d->K;
                 for (int ky = 0; ky < d->K; ky++) {
                     float *dst = row + (size_t)ky * rowlen;
                     int iy = oy - d->pad + ky;
                     if (iy < 0 || iy >= d->H) {
-                        memset(dst, 0, rowlen * sizeof(float));
+                        zero_floats(dst, rowlen);
                         continue;
                     }
-                    /* Columns x0 .. x0+K-1 of image row iy: the part inside is contiguous. */
-                    int lo = x0 < 0 ? -x0 : 0, hi = x0 + d->K > d->W ? d->W - x0 : d->K;
-                    if (lo > 0) memset(dst, 0, (size_t)lo * C * sizeof(float));
-                    memcpy(dst + (size_t)lo * C, img + ((size_t)iy * d->W + x0 + lo) * C,
-                           (size_t)(hi - lo) * C * sizeof(float));
-                    if (hi < d->K)
-                        memset(dst + (size_t)hi * C, 0, (size_t)(d->K - hi) * C * sizeof(float));
+                    zero_floats(dst, (size_t)lo * C);
+                    copy_floats(dst + (size_t)lo * C, img + ((size_t)iy * d->W + x0 + lo) * C,
+                                (size_t)(hi - lo) * C);
+                    zero_floats(dst + (size_t)hi * C, (size_t)(d->K - hi) * C);
                 }
             }
     }
