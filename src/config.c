@@ -134,7 +134,7 @@ static void set_defaults(run_cfg *c) {
     memset(c, 0, sizeof *c);
     snprintf(c->data.dataset, sizeof c->data.dataset, "mnist");
     c->data.validation = 10000;
-    c->data.classes = 10;
+    c->data.classes = 0; /* from the labels: max + 1 */
     c->data.split_seed = 1;
     c->model.nhidden = 1;
     c->model.hidden[0] = 256;

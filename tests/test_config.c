@@ -29,7 +29,7 @@ START_TEST(test_defaults_and_values) {
     ck_assert_str_eq(c.name, "demo");
     ck_assert_str_eq(r->data.dir, "data/mnist");
     ck_assert_int_eq(r->data.validation, 5000);
-    ck_assert_int_eq(r->data.classes, 10);
+    ck_assert_int_eq(r->data.classes, 0); /* from the labels */
     ck_assert_int_eq(r->model.nhidden, 2);
     ck_assert_int_eq(r->model.hidden[0], 512);
     ck_assert_int_eq(r->model.hidden[1], 256);
