@@ -601,7 +601,18 @@ static const key_def sweep_keys[] = {
     {"trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"seed", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"parameters", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"early_stop", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     END};
+static const key_def early_stop_keys[] = {
+    {"type", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"metric", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"min_epochs", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"reduction", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"warmup_epochs", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"startup_trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+static const char *const stop_types[] = {"none", "asha", "hyperband", "median", NULL};
+static const char *const stop_metrics[] = {"val_acc", "val_loss", NULL};
 static const key_def range_keys[] = {
     {"values", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"min", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
@@ -712,6 +723,62 @@ static int parse_param(cfg_file *c, cfg_param *P, const node *key, const node *v
     return check_value(c, P->path, min, err) || check_value(c, P->path, max, err) ? -1 : 0;
 }
 
+/* sweep.early_stop: {type: asha, min_epochs: 1, reduction: 3, metric: val_acc} ... */
+static int parse_early_stop(cfg_early_stop *E, const node *v, sw_err *err) {
+    *E = (cfg_early_stop){STOP_NONE, METRIC_VAL_ACC, 1, 3, 2, 5};
+    if (v->kind != NODE_MAP)
+        return bad_value(err, v, "sweep.early_stop",
+                         "a mapping such as {type: asha, min_epochs: 1, reduction: 3}");
+    const node *type = node_get(v, "type");
+    if (!type)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.early_stop needs a type: asha, hyperband, "
+                       "median or none", v->file, v->line, v->col);
+    for (int i = 0; i < v->n; i++) {
+        const key_def *k = lookup_key(early_stop_keys, v->keys[i], "sweep.early_stop", err);
+        if (!k) return -1;
+        const node *x = v->items[i];
+        char path[64];
+        snprintf(path, sizeof path, "sweep.early_stop.%s", k->name);
+        long long n = 0;
+        int choice;
+        if (!strcmp(k->name, "type")) {
+            if ((choice = choose(x, path, stop_types, err)) < 0) return -1;
+            E->type = (stop_type)choice;
+        } else if (!strcmp(k->name, "metric")) {
+            if ((choice = choose(x, path, stop_metrics, err)) < 0) return -1;
+            E->metric = (stop_metric)choice;
+        } else if (!strcmp(k->name, "reduction")) {
+            if (node_to_ll(x, &n) || n < 2 || n > 100)
+                return bad_value(err, x, path, "an integer from 2 to 100");
+            E->reduction = (int)n;
+        } else {
+            if (node_to_ll(x, &n) || n < (strcmp(k->name, "min_epochs") ? 0 : 1) || n > 1000000)
+                return bad_value(err, x, path, strcmp(k->name, "min_epochs")
+                                                   ? "an integer from 0 to 1000000"
+                                                   : "an integer from 1 to 1000000");
+            if (!strcmp(k->name, "min_epochs")) E->min_epochs = (int)n;
+            else if (!strcmp(k->name, "warmup_epochs")) E->warmup_epochs = (int)n;
+            else E->startup_trials = (int)n;
+        }
+    }
+    /* A key that the chosen type does not use is a mistake worth naming. */
+    static const char *const uses[][3] = {
+        [STOP_NONE] = {NULL}, [STOP_ASHA] = {"min_epochs", "reduction"},
+        [STOP_HYPERBAND] = {"min_epochs", "reduction"},
+        [STOP_MEDIAN] = {"warmup_epochs", "startup_trials"}};
+    for (int i = 0; i < v->n; i++) {
+        const char *key = v->keys[i]->str;
+        if (!strcmp(key, "type") || !strcmp(key, "metric")) continue;
+        int ok = 0;
+        for (int j = 0; j < 3 && uses[E->type][j]; j++) ok |= !strcmp(uses[E->type][j], key);
+        if (!ok)
+            return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.early_stop.%s does not apply to type %s",
+                           v->keys[i]->file, v->keys[i]->line, v->keys[i]->col, key,
+                           stop_types[E->type]);
+    }
+    return 0;
+}
+
 static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
     cfg_sweep *S = &c->sweep;
     S->present = 1;
@@ -736,6 +803,8 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
             if (node_to_ll(v, &x) || x < 0)
                 return bad_value(err, v, "sweep.seed", "an integer from 0 to 9223372036854775807");
             S->seed = (uint64_t)x;
+        } else if (!strcmp(k->name, "early_stop")) {
+            if (parse_early_stop(&S->early_stop, v, err)) return -1;
         } else {
             if (v->kind != NODE_MAP)
                 return bad_value(err, v, "sweep.parameters",

@@ -71,8 +71,22 @@ typedef struct cfg_param {
     param_dist dist;      /* range: how to draw */
 } cfg_param;
 
+/* sweep.early_stop: which pruner, on which metric. */
+typedef enum { STOP_NONE, STOP_ASHA, STOP_HYPERBAND, STOP_MEDIAN } stop_type;
+typedef enum { METRIC_VAL_ACC, METRIC_VAL_LOSS } stop_metric;
+
+typedef struct cfg_early_stop {
+    stop_type type;
+    stop_metric metric;
+    int min_epochs;       /* asha, hyperband: the first rung (epochs) */
+    int reduction;        /* asha, hyperband: keep 1 in `reduction` at each rung */
+    int warmup_epochs;    /* median: no decision before this epoch */
+    int startup_trials;   /* median: no decision before this many earlier trials have a value */
+} cfg_early_stop;
+
 typedef struct cfg_sweep {
     int present;          /* the file has a sweep: section */
+    cfg_early_stop early_stop;
     sweep_method method;
     int trials;           /* random: how many trials */
     uint64_t seed;        /* random: the draws */
