@@ -12,6 +12,7 @@
 #include "sched.h"
 
 #include "ckpt.h"
+#include "pruner.h"
 
 #include <errno.h>
 #include <math.h>
@@ -171,10 +172,20 @@ static int read_msg(int fd, msg *m) {
 
 /* ---- the worker ---- */
 
-typedef struct worker_ctx { int in, out, trial; int64_t run_id; } worker_ctx;
+typedef struct worker_ctx { int in, out, trial; int64_t run_id; long delay_seed; } worker_ctx;
 
 static int worker_epoch(void *ctx, const train_epoch *e) {
     worker_ctx *w = ctx;
+    /* Test hook: SWEEP_TEST_EPOCH_DELAY=SEED makes each report late by a
+     * pseudo-random 0-39 ms, so tests can check that decisions do not
+     * depend on timing. */
+    if (w->delay_seed) {
+        unsigned long h = (unsigned long)w->delay_seed * 2654435761UL ^
+                          (unsigned long)(w->trial * 40503 + e->epoch) * 2246822519UL;
+        h ^= h >> 15;
+        struct timespec ts = {0, (long)(h % 40) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     msg m = {.type = MSG_EPOCH, .trial = w->trial, .run_id = w->run_id, .epoch = *e};
     if (write_msg(w->out, &m) || read_msg(w->in, &m) || m.type != MSG_VERDICT) _exit(3);
     return m.verdict;
@@ -235,7 +246,8 @@ static void worker_main(const sched *s, int in, int out) {
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    worker_ctx w = {in, out, 0, 0};
+    const char *delay = getenv("SWEEP_TEST_EPOCH_DELAY");
+    worker_ctx w = {in, out, 0, 0, delay ? atol(delay) : 0};
     msg m;
     while (!read_msg(in, &m) && m.type == MSG_ASSIGN) {
         w.trial = m.trial;
@@ -255,6 +267,7 @@ typedef struct slot {
     int64_t run_id;
     int epochs_done;
     double best_val;
+    int waiting;      /* reported epoch `waiting` and awaits its verdict */
 } slot;
 
 static volatile sig_atomic_t got_signal;
@@ -336,6 +349,51 @@ static void eta_text(const progress *p, char *buf, size_t size) {
     fmt_duration(buf, size, per * (double)p->epochs_left / p->jobs);
 }
 
+/* ---- early termination ---- */
+
+static void replay(void *ctx, int trial, int epoch, double val_acc, double val_loss) {
+    pruner *pr = ctx;
+    if (epoch == 0) pruner_end(pr, trial);
+    else pruner_report(pr, trial, epoch, pruner_score(pr->cfg.metric, val_acc, val_loss), NULL);
+}
+
+/* Could trial t's inputs at epoch e still come? Only from an earlier,
+ * competing trial one of our workers is training. (Another process sharing
+ * the database may hold one too: then we decide with what we have.) */
+static int may_still_come(const pruner *pr, const slot *slots, int nslots, int t, int e) {
+    for (int j = 0; j < nslots; j++) {
+        int s = slots[j].trial;
+        if (slots[j].busy && s < t && pr->ops->competes(pr, t, s) &&
+            (s >= pr->cap || (pr->reached[s] < e && !pr->ended[s])))
+            return 1;
+    }
+    return 0;
+}
+
+/* Answer every worker whose verdict can now be given. */
+static void give_verdicts(const sched *s, const pruner *pr, slot *slots, int nslots) {
+    for (int i = 0; i < nslots; i++) {
+        slot *w = &slots[i];
+        if (!w->busy || !w->waiting) continue;
+        int t = w->trial, e = w->waiting;
+        int verdict = 0;
+        if (e < s->plan->trials[t].cfg.train.epochs && pr->ops->decides_at(pr, t, e)) {
+            if (!pruner_ready(pr, t, e) && may_still_come(pr, slots, nslots, t, e)) continue;
+            verdict = pruner_decide(pr, t, e) ? TRAIN_PRUNED : 0;
+        }
+        msg v = {.type = MSG_VERDICT, .verdict = verdict};
+        write_msg(w->to, &v);
+        w->waiting = 0;
+    }
+}
+
+static int max_epochs(const sweep_plan *plan) {
+    int m = 1;
+    for (int k = 0; k < plan->ntrials; k++)
+        if (plan->trials[k].cfg.train.epochs > m) m = plan->trials[k].cfg.train.epochs;
+    return m;
+}
+
 int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *signo,
               sw_err *err) {
     *signo = 0;
@@ -356,9 +414,19 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     int nslots = o->jobs;
     slot *slots = calloc((size_t)nslots, sizeof *slots);
     if (!slots) return err_set(err, ERR_INTERNAL, "out of memory");
+    /* The pruner's history: what ended runs of this sweep reported. */
+    pruner pr;
+    cfg_early_stop none = {STOP_NONE, METRIC_VAL_ACC, 1, 3, 2, 5};
+    const cfg_early_stop *es = s->cfg->sweep.present ? &s->cfg->sweep.early_stop : &none;
+    if (pruner_init(&pr, es, max_epochs(s->plan), s->cfg->name, err) ||
+        (es->type != STOP_NONE && store_history(st, sweep_id, replay, &pr, err))) {
+        pruner_free(&pr);
+        free(slots);
+        return -1;
+    }
     store_counts cnt;
     progress p = {.on = o->progress, .total = s->plan->ntrials, .jobs = nslots};
-    if (store_counts_get(st, sweep_id, &cnt, err)) { free(slots); return -1; }
+    if (store_counts_get(st, sweep_id, &cnt, err)) { pruner_free(&pr); free(slots); return -1; }
     int rc = 0, more = 1;
     for (int k = 0; k < s->plan->ntrials; k++) p.epochs_left += s->plan->trials[k].cfg.train.epochs;
     p.finished = cnt.done + cnt.diverged + cnt.failed + cnt.pruned;
@@ -387,11 +455,13 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 break;
             }
             msg m = {.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
+            pruner_restart(&pr, tk);
             w->busy = 1;
             w->trial = tk;
             w->run_id = run_id;
             w->epochs_done = 0;
             w->best_val = 0;
+            w->waiting = 0;
             if (write_msg(w->to, &m)) {
                 /* The idle worker died: start another and hand it the trial. */
                 retire(s, w, 1);
@@ -434,6 +504,8 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                              strsignal(WTERMSIG(status)));
                 else
                     snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
+                pruner_end(&pr, w->trial);
+                give_verdicts(s, &pr, slots, nslots);
                 if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
                 p.finished++;
                 s->trials_ended++;
@@ -442,9 +514,12 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 continue;
             }
             if (m.type == MSG_EPOCH) {
-                /* The verdict first: the worker trains on while the epoch is written. */
-                msg v = {.type = MSG_VERDICT, .verdict = 0};
-                write_msg(w->to, &v);
+                /* The verdict first (when its inputs are known): the worker
+                 * trains on while the epoch is written. */
+                pruner_report(&pr, w->trial, m.epoch.epoch,
+                              pruner_score(es->metric, m.epoch.val_acc, m.epoch.val_loss), NULL);
+                w->waiting = m.epoch.epoch;
+                give_verdicts(s, &pr, slots, nslots);
                 double ts = now_seconds();
                 int bad = store_epoch(st, w->run_id, &m.epoch, err);
                 s->store_seconds += now_seconds() - ts;
@@ -470,6 +545,9 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                             m.epoch.train_loss, val, best, m.epoch.seconds);
                 }
             } else if (m.type == MSG_DONE || m.type == MSG_FAIL) {
+                pruner_end(&pr, w->trial);
+                w->waiting = 0;
+                give_verdicts(s, &pr, slots, nslots);
                 const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
                 int ok = m.type == MSG_DONE;
                 char why[160];
@@ -490,6 +568,9 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                     else if (m.result.status == TRAIN_DIVERGED)
                         fprintf(stderr, "trial %d diverged in epoch %d\n", w->trial,
                                 m.result.diverged_epoch);
+                    else if (m.result.status == TRAIN_PRUNED)
+                        fprintf(stderr, "trial %d pruned after epoch %d (best val %.2f%%)\n",
+                                w->trial, m.result.epochs_run, 100 * m.result.best_val_acc);
                     else
                         fprintf(stderr, "trial %d %s: test %.2f%% (best epoch %d, %.1f s)\n",
                                 w->trial, status, 100 * m.result.test_acc, m.result.best_epoch,
@@ -535,6 +616,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
         }
     }
     free(slots);
+    pruner_free(&pr);
     s->run_seconds = now_seconds() - t_start;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -704,6 +704,32 @@ int store_counts_get(store *s, int64_t sweep_id, store_counts *c, sw_err *err) {
     return rc == SQLITE_DONE ? 0 : db_fail(s, rc, "counting runs", err);
 }
 
+static double col_or_nan(sqlite3_stmt *st, int i) {
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+int store_history(store *s, int64_t sweep_id, store_history_fn fn, void *ctx, sw_err *err) {
+    static const char *const sql[2] = {
+        "SELECT r.trial, e.epoch, e.val_acc, e.val_loss FROM runs r JOIN epochs e ON e.run_id = r.id "
+        "WHERE r.sweep_id = ? AND r.status IN ('done', 'pruned', 'diverged', 'failed') "
+        "ORDER BY r.trial, e.epoch",
+        "SELECT trial, 0, NULL, NULL FROM runs "
+        "WHERE sweep_id = ? AND status IN ('done', 'pruned', 'diverged', 'failed') ORDER BY trial",
+    };
+    for (int q = 0; q < 2; q++) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL);
+        if (rc != SQLITE_OK) return db_fail(s, rc, "reading the sweep's history", err);
+        sqlite3_bind_int64(st, 1, sweep_id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), col_or_nan(st, 2),
+               col_or_nan(st, 3));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return db_fail(s, rc, "reading the sweep's history", err);
+    }
+    return 0;
+}
+
 int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err) {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db,

@@ -81,6 +81,13 @@ int store_finish(store *s, int64_t run_id, const char *status, const train_resul
  * once more (within one invocation a failed run is not retried). */
 int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err);
 
+/* What the sweep's ended runs (done, pruned, diverged, failed) reported, for
+ * a pruner to rebuild its history on resume: fn(ctx, trial, epoch, val_acc,
+ * val_loss) for every epoch row in trial then epoch order (NULL -> NaN), then
+ * fn(ctx, trial, 0, NaN, NaN) once per ended run. */
+typedef void (*store_history_fn)(void *ctx, int trial, int epoch, double val_acc, double val_loss);
+int store_history(store *s, int64_t sweep_id, store_history_fn fn, void *ctx, sw_err *err);
+
 /* Counts of the sweep's runs by status. */
 typedef struct store_counts { int pending, running, done, failed, diverged, stopped, pruned; } store_counts;
 int store_counts_get(store *s, int64_t sweep_id, store_counts *c, sw_err *err);

@@ -159,7 +159,8 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
         if (tc->patience > 0 && since_best >= tc->patience) break;
     }
     if (!d->n_val) res->best_val_acc = NAN;
-    if (res->best_epoch > 0 && d->test) {
+    /* A pruned run is not worth a test pass: it lost to others on validation. */
+    if (res->best_epoch > 0 && d->test && res->status != TRAIN_PRUNED) {
         memcpy(net.params, best, net.nparams * sizeof(float));
         memcpy(net.state, best + net.nparams, net.nstate * sizeof(float));
         for (int i = 0; i < d->test->n; i++) test_idx[i] = i;

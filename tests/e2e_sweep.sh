@@ -69,6 +69,34 @@ before=$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")
 run "resume: a finished sweep" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 && expect "finished sweep: nothing to train" '0 to train'
 same "finished sweep: no trial trained again" "$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")" "$before"
 
+# Early termination (ASHA): a trial stopped at a rung ends `pruned` with its
+# epochs; decisions wait for exactly the earlier results they use, so they
+# are the same with other timings, with -j 1, and after SIGKILLs.
+ASHA=tests/configs/tiny_asha.yaml
+SWEEP_TEST_EPOCH_DELAY=1 run "asha -j 2" 0 $SWEEP $ASHA --db $WORK/a1.db -j 2
+ge "asha: some trials pruned" "$(q $WORK/a1.db "SELECT count(*) FROM runs WHERE status = 'pruned'")" 5
+ge "asha: some pruned at a later rung" "$(q $WORK/a1.db "SELECT count(*) FROM runs r WHERE status = 'pruned' AND (SELECT count(*) FROM epochs WHERE run_id = r.id) = 2")" 1
+same "asha: pruned runs keep their epochs, no test pass" "$(q $WORK/a1.db "SELECT count(*) FROM runs r WHERE status = 'pruned' AND (test_acc IS NOT NULL OR NOT EXISTS (SELECT 1 FROM epochs WHERE run_id = r.id))")" 0
+SWEEP_TEST_EPOCH_DELAY=2 run "asha -j 2, other delays" 0 $SWEEP $ASHA --db $WORK/a2.db -j 2
+same "asha: same decisions whatever the timing" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/a2.db "$RUNS")"
+same "asha: same epochs whatever the timing" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/a2.db "$EPOCHS")"
+run "asha -j 1" 0 $SWEEP $ASHA --db $WORK/a3.db -j 1
+same "asha: -j 1 decides as -j 2" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/a3.db "$RUNS")"
+run "asha: report counts pruned" 0 $SWEEP report $WORK/a1.db && expect "asha: report counts pruned" '[0-9]+ pruned'
+kills=0
+for i in $(seq 20); do
+    [ $kills -ge 5 ] && break
+    SWEEP_TEST_EPOCH_DELAY=3 $SWEEP $ASHA --db $WORK/akill.db -j 2 >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 4 + 1))"
+    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+    sleep 0.1
+done
+run "asha: resume after $kills SIGKILLs" 0 $SWEEP $ASHA --db $WORK/akill.db -j 2
+same "asha: resumed sweep decides as an uninterrupted one" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/akill.db "$RUNS")"
+same "asha: resumed sweep, same epochs" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/akill.db "$EPOCHS")"
+
 # SIGINT: the runs in flight are marked stopped, exit status 130, and the
 # next run finishes them.
 $SWEEP $GRID --db $WORK/int.db $BIG -j 2 >/dev/null 2>&1 &
