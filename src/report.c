@@ -92,10 +92,18 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
                            "sum(r.status = 'running'), sum(r.status = 'pending'), "
                            "sum(r.status = 'failed'), sum(r.status = 'diverged'), "
                            "sum(r.status = 'stopped'), sum(r.status = 'pruned'), "
-                           "sum(r.train_seconds) FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id "
+                           "sum(r.train_seconds), "
+                           /* What pruning saved: each pruned run's untrained epochs at
+                            * its own mean epoch time. */
+                           "sum(CASE WHEN r.status = 'pruned' THEN (r.epochs - "
+                           "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id)) * "
+                           "(SELECT avg(e.seconds) FROM epochs e WHERE e.run_id = r.id) END), "
+                           "sum(CASE WHEN r.status = 'pruned' THEN r.epochs - "
+                           "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id) END) "
+                           "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id "
                            "GROUP BY s.id ORDER BY s.id", -1, &q, NULL) != SQLITE_OK)
         return sql_err(err, db, "report query");
-    while (sqlite3_step(q) == SQLITE_ROW)
+    while (sqlite3_step(q) == SQLITE_ROW) {
         fprintf(out,
                 "sweep %s: %d trials: %d done, %d running, %d pending, %d failed, %d diverged, "
                 "%d stopped, %d pruned; %.0f s of training\n",
@@ -103,6 +111,10 @@ int report_db(store *st, FILE *out, int top, sw_err *err) {
                 sqlite3_column_int(q, 3), sqlite3_column_int(q, 4), sqlite3_column_int(q, 5),
                 sqlite3_column_int(q, 6), sqlite3_column_int(q, 7), sqlite3_column_int(q, 8),
                 sqlite3_column_double(q, 9));
+        if (sqlite3_column_int(q, 8) > 0)
+            fprintf(out, "  early termination: %d epochs not trained, about %.0f s of training "
+                    "saved\n", sqlite3_column_int(q, 11), sqlite3_column_double(q, 10));
+    }
     sqlite3_finalize(q);
 
     /* The best single runs. */

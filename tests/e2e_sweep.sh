@@ -82,7 +82,7 @@ same "asha: same decisions whatever the timing" "$(q $WORK/a1.db "$RUNS")" "$(q 
 same "asha: same epochs whatever the timing" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/a2.db "$EPOCHS")"
 run "asha -j 1" 0 $SWEEP $ASHA --db $WORK/a3.db -j 1
 same "asha: -j 1 decides as -j 2" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/a3.db "$RUNS")"
-run "asha: report counts pruned" 0 $SWEEP report $WORK/a1.db && expect "asha: report counts pruned" '[0-9]+ pruned'
+run "asha: report counts pruned" 0 $SWEEP report $WORK/a1.db && expect "asha: report counts pruned" "[0-9]+ pruned" && expect "asha: report says what pruning saved" "early termination: 51 epochs not trained"
 kills=0
 for i in $(seq 20); do
     [ $kills -ge 5 ] && break
