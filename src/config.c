@@ -602,6 +602,7 @@ static const key_def sweep_keys[] = {
     {"seed", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"parameters", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"early_stop", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"startup_trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     END};
 static const key_def early_stop_keys[] = {
     {"type", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
@@ -619,7 +620,7 @@ static const key_def range_keys[] = {
     {"max", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"distribution", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     END};
-static const char *const methods[] = {"grid", "random", NULL};
+static const char *const methods[] = {"grid", "random", "tpe", NULL};
 static const char *const dists[] = {"uniform", "log_uniform", "int", NULL};
 
 #define MAX_TRIALS 100000
@@ -693,8 +694,8 @@ static int parse_param(cfg_file *c, cfg_param *P, const node *key, const node *v
     }
     if (c->sweep.method == SWEEP_GRID)
         return err_set(err, ERR_INPUT,
-                       "%s:%d:%d: %s: method grid needs a list of values; ranges are for method "
-                       "random", v->file, v->line, v->col, where);
+                       "%s:%d:%d: %s: method grid needs a list of values; ranges are for methods "
+                       "random and tpe", v->file, v->line, v->col, where);
     P->dist = DIST_UNIFORM;
     if (dist) {
         int d = choose(dist, "distribution", dists, err);
@@ -784,7 +785,8 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
     S->present = 1;
     if (sw->kind != NODE_MAP)
         return bad_value(err, sw, "sweep", "a mapping with method and parameters");
-    const node *params = NULL, *trials = NULL;
+    const node *params = NULL, *trials = NULL, *startup = NULL;
+    S->startup_trials = 10;
     for (int i = 0; i < sw->n; i++) {
         const key_def *k = lookup_key(sweep_keys, sw->keys[i], "sweep", err);
         if (!k) return -1;
@@ -805,6 +807,11 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
             S->seed = (uint64_t)x;
         } else if (!strcmp(k->name, "early_stop")) {
             if (parse_early_stop(&S->early_stop, v, err)) return -1;
+        } else if (!strcmp(k->name, "startup_trials")) {
+            if (node_to_ll(v, &x) || x < 1 || x > MAX_TRIALS)
+                return bad_value(err, v, "sweep.startup_trials", "an integer from 1 to 100000");
+            S->startup_trials = (int)x;
+            startup = v;
         } else {
             if (v->kind != NODE_MAP)
                 return bad_value(err, v, "sweep.parameters",
@@ -816,13 +823,16 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
         return err_set(err, ERR_INPUT,
                        "%s:%d:%d: sweep.parameters is missing or empty: name at least one key "
                        "to sweep, e.g. train.lr.initial: [0.01, 0.1]", sw->file, sw->line, sw->col);
-    if (S->method == SWEEP_RANDOM && !trials)
-        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.trials is required with method random",
-                       sw->file, sw->line, sw->col);
+    if (S->method != SWEEP_GRID && !trials)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.trials is required with method %s",
+                       sw->file, sw->line, sw->col, methods[S->method]);
+    if (startup && S->method != SWEEP_TPE)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.startup_trials is for method tpe",
+                       startup->file, startup->line, startup->col);
     if (S->method == SWEEP_GRID && trials)
         return err_set(err, ERR_INPUT,
-                       "%s:%d:%d: sweep.trials is for method random; a grid has one trial per "
-                       "combination", trials->file, trials->line, trials->col);
+                       "%s:%d:%d: sweep.trials is for methods random and tpe; a grid has one "
+                       "trial per combination", trials->file, trials->line, trials->col);
     if (params->n > CFG_MAX_PARAMS)
         return err_set(err, ERR_INPUT, "%s:%d:%d: at most %d swept parameters", params->file,
                        params->line, params->col, CFG_MAX_PARAMS);

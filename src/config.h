@@ -60,7 +60,7 @@ void cfg_hidden_text(const layer_spec *L, int n, char *buf, size_t size);
 /* The `sweep:` section. */
 #define CFG_MAX_PARAMS 32
 
-typedef enum { SWEEP_GRID, SWEEP_RANDOM } sweep_method;
+typedef enum { SWEEP_GRID, SWEEP_RANDOM, SWEEP_TPE } sweep_method;
 typedef enum { DIST_UNIFORM, DIST_LOG_UNIFORM, DIST_INT } param_dist;
 
 typedef struct cfg_param {
@@ -88,7 +88,8 @@ typedef struct cfg_sweep {
     int present;          /* the file has a sweep: section */
     cfg_early_stop early_stop;
     sweep_method method;
-    int trials;           /* random: how many trials */
+    int trials;           /* random, tpe: how many trials */
+    int startup_trials;   /* tpe: random trials before the model takes over */
     uint64_t seed;        /* random: the draws */
     int nparams;
     cfg_param params[CFG_MAX_PARAMS];

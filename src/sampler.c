@@ -6,6 +6,7 @@
 static const sampler_ops *const samplers[] = {
     [SWEEP_GRID] = &sampler_grid_ops,
     [SWEEP_RANDOM] = &sampler_random_ops,
+    [SWEEP_TPE] = &sampler_tpe_ops,
 };
 
 int sampler_init(sampler *s, const cfg_sweep *spec, sw_err *err) {

@@ -9,7 +9,9 @@ static int grid_count(const sampler *s) {
     return (int)n;
 }
 
-static int grid_suggest(sampler *s, int k, node **values, sw_err *err) {
+static int grid_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node **values,
+                        sw_err *err) {
+    (void)obs, (void)nobs;
     const cfg_sweep *S = s->spec;
     for (int i = S->nparams - 1; i >= 0; i--) {
         const node *list = S->params[i].values;
@@ -20,4 +22,4 @@ static int grid_suggest(sampler *s, int k, node **values, sw_err *err) {
     return 0;
 }
 
-const sampler_ops sampler_grid_ops = {"grid", grid_count, grid_suggest, NULL};
+const sampler_ops sampler_grid_ops = {"grid", grid_count, 0, grid_suggest};

@@ -21,8 +21,7 @@ static double round4(double v, double lo, double hi) {
 
 static int random_count(const sampler *s) { return s->spec->trials; }
 
-static int random_suggest(sampler *s, int k, node **values, sw_err *err) {
-    const cfg_sweep *S = s->spec;
+int sampler_random_draw(const cfg_sweep *S, int k, node **values, sw_err *err) {
     rng r;
     rng_seed(&r, S->seed, 1000 + (uint64_t)k);
     for (int i = 0; i < S->nparams; i++) {
@@ -45,4 +44,10 @@ static int random_suggest(sampler *s, int k, node **values, sw_err *err) {
     return 0;
 }
 
-const sampler_ops sampler_random_ops = {"random", random_count, random_suggest, NULL};
+static int random_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node **values,
+                          sw_err *err) {
+    (void)obs, (void)nobs;
+    return sampler_random_draw(s->spec, k, values, err);
+}
+
+const sampler_ops sampler_random_ops = {"random", random_count, 0, random_suggest};

@@ -61,7 +61,7 @@ int sweep_plan_make(sweep_plan *p, const cfg_file *c, sw_err *err) {
         sweep_trial *t = &p->trials[k];
         t->index = k;
         p->ntrials = k + 1;
-        if (!(t->swept = node_new_map()) || s.ops->suggest(&s, k, values, err)) {
+        if (!(t->swept = node_new_map()) || s.ops->suggest(&s, k, NULL, 0, values, err)) {
             rc = t->swept ? -1 : err_set(err, ERR_INTERNAL, "out of memory");
             break;
         }

@@ -5,7 +5,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#define SUITES(X) X(rng) X(data) X(node) X(config) X(nn) X(train) X(ckpt) X(pruner) X(sched) X(store) X(sweep)
+#define SUITES(X) X(rng) X(data) X(node) X(config) X(nn) X(train) X(ckpt) X(pruner) X(sampler) X(sched) X(store) X(sweep)
 #define DECLARE(name) Suite *name##_suite(void) __attribute__((weak));
 SUITES(DECLARE)
 

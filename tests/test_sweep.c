@@ -150,7 +150,7 @@ static const struct { const char *text, *want; } broken[] = {
     {"sweep: {parameters: {model.hidden: [[64], 64]}}\n", ":1:43: model.hidden must be a list of layer sizes"},
     {"sweep: {parameters: {train.lr.initial: {min: 0.1, max: 1}}}\n", ":1:40: sweep.parameters.train.lr.initial: method grid needs a list of values"},
     {"sweep: {method: random, parameters: {train.lr.initial: [0.1]}}\n", ":1:8: sweep.trials is required with method random"},
-    {"sweep: {method: grid, trials: 3, parameters: {train.seed: [1]}}\n", ":1:31: sweep.trials is for method random"},
+    {"sweep: {method: grid, trials: 3, parameters: {train.seed: [1]}}\n", ":1:31: sweep.trials is for methods random and tpe"},
     {"sweep: {method: random, trials: 0, parameters: {train.seed: [1]}}\n", ":1:33: sweep.trials must be an integer from 1"},
     {"sweep: {method: random, trials: 2, parameters: {train.l2: {min: 1, max: 0.1}}}\n", ":1:65: sweep.parameters.train.l2: min (1) must be below max (0.1)"},
     {"sweep: {method: random, trials: 2, parameters: {train.l2: {min: 0, max: 0.1, distribution: log_uniform}}}\n", "log_uniform needs min > 0"},
