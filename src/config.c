@@ -603,6 +603,13 @@ static const key_def sweep_keys[] = {
     {"parameters", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"early_stop", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"startup_trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"budget", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"target", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    END};
+static const key_def budget_keys[] = {{"seconds", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0}, END};
+static const key_def target_keys[] = {
+    {"metric", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"value", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     END};
 static const key_def early_stop_keys[] = {
     {"type", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
@@ -780,6 +787,35 @@ static int parse_early_stop(cfg_early_stop *E, const node *v, sw_err *err) {
     return 0;
 }
 
+/* sweep.budget: {seconds: S} and sweep.target: {metric: val_acc, value: V}. */
+static int parse_budget(cfg_sweep *S, const node *v, sw_err *err) {
+    if (v->kind != NODE_MAP || !node_get(v, "seconds"))
+        return bad_value(err, v, "sweep.budget", "a mapping such as {seconds: 300}");
+    for (int i = 0; i < v->n; i++)
+        if (!lookup_key(budget_keys, v->keys[i], "sweep.budget", err)) return -1;
+    const node *x = node_get(v, "seconds");
+    if (node_to_double(x, &S->budget_seconds) || !(S->budget_seconds > 0) ||
+        S->budget_seconds > 1e9)
+        return bad_value(err, x, "sweep.budget.seconds", "a number of seconds > 0");
+    return 0;
+}
+
+static int parse_target(cfg_sweep *S, const node *v, sw_err *err) {
+    if (v->kind != NODE_MAP || !node_get(v, "value"))
+        return bad_value(err, v, "sweep.target", "a mapping such as {metric: val_acc, value: 0.982}");
+    for (int i = 0; i < v->n; i++)
+        if (!lookup_key(target_keys, v->keys[i], "sweep.target", err)) return -1;
+    const node *m = node_get(v, "metric"), *x = node_get(v, "value");
+    int choice = m ? choose(m, "sweep.target.metric", stop_metrics, err) : METRIC_VAL_ACC;
+    if (choice < 0) return -1;
+    S->target_metric = (stop_metric)choice;
+    if (node_to_double(x, &S->target_value) || !isfinite(S->target_value) ||
+        S->target_value < 0 || (choice == METRIC_VAL_ACC && S->target_value > 1))
+        return bad_value(err, x, "sweep.target.value",
+                         choice == METRIC_VAL_ACC ? "an accuracy from 0 to 1" : "a loss >= 0");
+    return 0;
+}
+
 static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
     cfg_sweep *S = &c->sweep;
     S->present = 1;
@@ -787,6 +823,7 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
         return bad_value(err, sw, "sweep", "a mapping with method and parameters");
     const node *params = NULL, *trials = NULL, *startup = NULL;
     S->startup_trials = 10;
+    S->target_value = NAN;
     for (int i = 0; i < sw->n; i++) {
         const key_def *k = lookup_key(sweep_keys, sw->keys[i], "sweep", err);
         if (!k) return -1;
@@ -807,6 +844,10 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
             S->seed = (uint64_t)x;
         } else if (!strcmp(k->name, "early_stop")) {
             if (parse_early_stop(&S->early_stop, v, err)) return -1;
+        } else if (!strcmp(k->name, "budget")) {
+            if (parse_budget(S, v, err)) return -1;
+        } else if (!strcmp(k->name, "target")) {
+            if (parse_target(S, v, err)) return -1;
         } else if (!strcmp(k->name, "startup_trials")) {
             if (node_to_ll(v, &x) || x < 1 || x > MAX_TRIALS)
                 return bad_value(err, v, "sweep.startup_trials", "an integer from 1 to 100000");
@@ -833,6 +874,12 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
         return err_set(err, ERR_INPUT,
                        "%s:%d:%d: sweep.trials is for methods random and tpe; a grid has one "
                        "trial per combination", trials->file, trials->line, trials->col);
+    for (int i = 0; S->method == SWEEP_TPE && i < params->n; i++)
+        if (!strncmp(params->keys[i]->str, "data", 4) &&
+            (params->keys[i]->str[4] == '.' || !params->keys[i]->str[4]))
+            return err_set(err, ERR_INPUT, "%s:%d:%d: method tpe cannot sweep the data section "
+                           "(every trial learns from the others on the same data)",
+                           params->keys[i]->file, params->keys[i]->line, params->keys[i]->col);
     if (params->n > CFG_MAX_PARAMS)
         return err_set(err, ERR_INPUT, "%s:%d:%d: at most %d swept parameters", params->file,
                        params->line, params->col, CFG_MAX_PARAMS);

@@ -90,6 +90,9 @@ typedef struct cfg_sweep {
     sweep_method method;
     int trials;           /* random, tpe: how many trials */
     int startup_trials;   /* tpe: random trials before the model takes over */
+    double budget_seconds;   /* > 0: the sweep ends after this much wall time */
+    stop_metric target_metric;
+    double target_value;     /* not NaN: the sweep ends when an epoch reaches it */
     uint64_t seed;        /* random: the draws */
     int nparams;
     cfg_param params[CFG_MAX_PARAMS];

@@ -72,46 +72,6 @@ static int default_db(char *path, size_t size, const char *name, sw_err *err) {
     return 0;
 }
 
-/* Add the plan's trials to the store as pending runs. */
-static int add_trials(store *st, int64_t sweep_id, const sched *sc, const sweep_plan *plan,
-                      int *added, sw_err *err) {
-    int n = plan->ntrials, rc = 0;
-    store_trial *t = calloc((size_t)n, sizeof *t);
-    char **texts = calloc((size_t)n * 4, sizeof *texts);
-    if (!t || !texts) {
-        free(t);
-        free(texts);
-        return err_set(err, ERR_INTERNAL, "out of memory");
-    }
-    for (int k = 0; k < n && !rc; k++) {
-        const run_cfg *r = &plan->trials[k].cfg;
-        node *full = cfg_to_node(r, 0);
-        rc = !full ? err_set(err, ERR_INTERNAL, "out of memory")
-                   : store_json(st, full, &texts[4 * k], err);
-        node_free(full);
-        if (!rc) rc = store_json(st, plan->trials[k].swept, &texts[4 * k + 1], err);
-        if (rc) break;
-        if (!(texts[4 * k + 2] = malloc(256)) || !(texts[4 * k + 3] = malloc(256))) {
-            rc = err_set(err, ERR_INTERNAL, "out of memory");
-            break;
-        }
-        sched_model_text(sc, k, texts[4 * k + 2], texts[4 * k + 3], 256);
-        t[k] = (store_trial){.trial = k, .params = texts[4 * k], .swept = texts[4 * k + 1],
-                             .hidden = texts[4 * k + 2], .model = texts[4 * k + 3],
-                             .epochs = r->train.epochs,
-                             .batch_size = r->train.batch_size,
-                             .optimizer = optim_name(&r->train.optimizer),
-                             .momentum = r->train.optimizer.momentum,
-                             .lr_schedule = train_schedule_name(r->train.lr.schedule),
-                             .lr = r->train.lr.initial, .l2 = r->train.l2,
-                             .seed = (int64_t)r->train.seed};
-    }
-    if (!rc) rc = store_add_trials(st, sweep_id, t, n, added, err);
-    for (int i = 0; i < 4 * n; i++) free(texts[i]);
-    free(texts);
-    free(t);
-    return rc;
-}
 
 static int parse_int_arg(const char *s, int lo, int hi, int *out) {
     char *end;
@@ -164,6 +124,11 @@ static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
 
 static void print_trials(const cfg_file *cfg, const sweep_plan *plan) {
     printf("%s: %d trial%s\n", cfg->name, plan->ntrials, plan->ntrials == 1 ? "" : "s");
+    if (plan->adaptive) {
+        printf("(method %s: the first %d are random search's draws; each later one is chosen "
+               "from the results before it)\n", "tpe", cfg->sweep.startup_trials);
+        return;
+    }
     for (int k = 0; k < plan->ntrials; k++) {
         char desc[512];
         sweep_describe(&plan->trials[k], desc, sizeof desc);
@@ -185,7 +150,7 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     store_counts cnt;
     if ((rc = store_open(&st, dbpath, 0, err)) ||
         (rc = store_sweep(st, cfg->name, yaml, SWEEP_VERSION, &sweep_id, err)) ||
-        (rc = add_trials(st, sweep_id, sc, plan, &added, err)) ||
+        (rc = sched_add_trials(sc, st, sweep_id, 0, plan->ntrials, &added, err)) ||
         (rc = store_retry_failed(st, sweep_id, &retried, err)) ||
         (rc = store_counts_get(st, sweep_id, &cnt, err)))
         goto out;
@@ -194,7 +159,7 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     fprintf(stderr, "%s: %d trial%s, %d to train with %d worker%s; results in %s\n", cfg->name,
             plan->ntrials, plan->ntrials == 1 ? "" : "s", cnt.pending + cnt.stopped + cnt.running,
             a->jobs, a->jobs == 1 ? "" : "s", dbpath);
-    if (plan->ntrials > rows)
+    if (plan->ntrials > rows && !plan->adaptive)
         fprintf(stderr, "%d trial(s) already done in an earlier sweep of this database (same "
                 "settings): sweep report %s shows them\n", plan->ntrials - rows, dbpath);
     int saving = 0;

@@ -13,6 +13,7 @@
 
 #include "ckpt.h"
 #include "pruner.h"
+#include "sampler.h"
 
 #include <errno.h>
 #include <math.h>
@@ -37,6 +38,8 @@ typedef struct msg {
     int verdict;          /* VERDICT: 0 go on, else a train_status */
     train_epoch epoch;    /* EPOCH */
     train_result result;  /* DONE (best_params is never sent) */
+    run_cfg cfg;          /* ASSIGN: the trial's settings (an adaptive plan's later
+                           * trials get theirs after the worker was forked) */
     char error[1024];     /* FAIL */
 } msg;
 
@@ -83,7 +86,7 @@ static int check_model(const sched *s, int k, sw_err *err) {
                      tr->c, tr->classes);
 }
 
-int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err) {
+int sched_prepare(sched *s, const cfg_file *cfg, sweep_plan *plan, sw_err *err) {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     s->plan = plan;
@@ -141,6 +144,51 @@ void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t s
     nn_describe(L, nl, model, size);
 }
 
+int sched_add_trials(const sched *sc, store *st, int64_t sweep_id, int from, int to, int *added,
+                     sw_err *err) {
+    const sweep_plan *plan = sc->plan;
+    int n = to - from, rc = 0, m = 0;
+    *added = 0;
+    if (n <= 0) return 0;
+    store_trial *t = calloc((size_t)n, sizeof *t);
+    char **texts = calloc((size_t)n * 4, sizeof *texts);
+    if (!t || !texts) {
+        free(t);
+        free(texts);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    for (int k = from; k < to && !rc; k++) {
+        if (!plan->trials[k].swept) continue; /* adaptive: not suggested yet */
+        const run_cfg *r = &plan->trials[k].cfg;
+        node *full = cfg_to_node(r, 0);
+        rc = !full ? err_set(err, ERR_INTERNAL, "out of memory")
+                   : store_json(st, full, &texts[4 * m], err);
+        node_free(full);
+        if (!rc) rc = store_json(st, plan->trials[k].swept, &texts[4 * m + 1], err);
+        if (rc) break;
+        if (!(texts[4 * m + 2] = malloc(256)) || !(texts[4 * m + 3] = malloc(256))) {
+            rc = err_set(err, ERR_INTERNAL, "out of memory");
+            break;
+        }
+        sched_model_text(sc, k, texts[4 * m + 2], texts[4 * m + 3], 256);
+        t[m] = (store_trial){.trial = k, .params = texts[4 * m], .swept = texts[4 * m + 1],
+                             .hidden = texts[4 * m + 2], .model = texts[4 * m + 3],
+                             .epochs = r->train.epochs,
+                             .batch_size = r->train.batch_size,
+                             .optimizer = optim_name(&r->train.optimizer),
+                             .momentum = r->train.optimizer.momentum,
+                             .lr_schedule = train_schedule_name(r->train.lr.schedule),
+                             .lr = r->train.lr.initial, .l2 = r->train.l2,
+                             .seed = (int64_t)r->train.seed};
+        m++;
+    }
+    if (!rc) rc = store_add_trials(st, sweep_id, t, m, added, err);
+    for (int i = 0; i < 4 * n; i++) free(texts[i]);
+    free(texts);
+    free(t);
+    return rc;
+}
+
 /* ---- pipes ---- */
 
 static int write_msg(int fd, const msg *m) {
@@ -172,7 +220,12 @@ static int read_msg(int fd, msg *m) {
 
 /* ---- the worker ---- */
 
-typedef struct worker_ctx { int in, out, trial; int64_t run_id; long delay_seed; } worker_ctx;
+typedef struct worker_ctx {
+    int in, out, trial;
+    int64_t run_id;
+    long delay_seed;
+    run_cfg cfg;  /* the trial's settings, from ASSIGN */
+} worker_ctx;
 
 static int worker_epoch(void *ctx, const train_epoch *e) {
     worker_ctx *w = ctx;
@@ -195,7 +248,7 @@ static int worker_epoch(void *ctx, const train_epoch *e) {
 static int save_checkpoint(const sched *s, const worker_ctx *w, const train_result *r,
                            sw_err *err) {
     if (!r->best_params) return 0;
-    const run_cfg *rc = &s->plan->trials[w->trial].cfg;
+    const run_cfg *rc = &w->cfg;
     const data_set *tr = &s->datasets[s->trial_dataset[w->trial]].train;
     node *tree = cfg_to_node(rc, 1);
     char *yaml = tree ? node_emit(tree, err) : NULL;
@@ -211,7 +264,7 @@ static int save_checkpoint(const sched *s, const worker_ctx *w, const train_resu
 }
 
 static void worker_train(const sched *s, worker_ctx *w) {
-    const run_cfg *rc = &s->plan->trials[w->trial].cfg;
+    const run_cfg *rc = &w->cfg;
     const sched_dataset *D = &s->datasets[s->trial_dataset[w->trial]];
     int n = rc->data.limit > 0 && rc->data.limit < D->train.n ? rc->data.limit : D->train.n;
     msg m = {.trial = w->trial, .run_id = w->run_id};
@@ -247,11 +300,13 @@ static void worker_main(const sched *s, int in, int out) {
     signal(SIGHUP, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     const char *delay = getenv("SWEEP_TEST_EPOCH_DELAY");
-    worker_ctx w = {in, out, 0, 0, delay ? atol(delay) : 0};
+    static worker_ctx w; /* static: run_cfg is large */
+    w = (worker_ctx){.in = in, .out = out, .delay_seed = delay ? atol(delay) : 0};
     msg m;
     while (!read_msg(in, &m) && m.type == MSG_ASSIGN) {
         w.trial = m.trial;
         w.run_id = m.run_id;
+        w.cfg = m.cfg;
         worker_train(s, &w);
     }
     _exit(0);
@@ -268,6 +323,7 @@ typedef struct slot {
     int epochs_done;
     double best_val;
     int waiting;      /* reported epoch `waiting` and awaits its verdict */
+    int finishing;    /* reached the sweep's target: ends as done */
 } slot;
 
 static volatile sig_atomic_t got_signal;
@@ -351,10 +407,105 @@ static void eta_text(const progress *p, char *buf, size_t size) {
 
 /* ---- early termination ---- */
 
-static void replay(void *ctx, int trial, int epoch, double val_acc, double val_loss) {
-    pruner *pr = ctx;
-    if (epoch == 0) pruner_end(pr, trial);
-    else pruner_report(pr, trial, epoch, pruner_score(pr->cfg.metric, val_acc, val_loss), NULL);
+/* What the scheduler knows of each trial's outcome, for an adaptive sampler
+ * (and the pruner's history, kept in the pruner). */
+typedef struct outcome {
+    int ended;           /* done, pruned, diverged or failed (or skipped) */
+    obs_state state;     /* OBS_DONE or OBS_PRUNED when it counts */
+    int counts;          /* 1 if the sampler learns from it (not failed, not skipped) */
+    double best;         /* best validation accuracy (NaN: diverged) */
+    int last_epoch;
+    double last_score;
+} outcome;
+
+typedef struct replay_ctx { pruner *pr; outcome *out; int n; } replay_ctx;
+
+static void replay(void *ctx, int trial, int epoch, double val_acc, double val_loss,
+                   const char *status) {
+    replay_ctx *r = ctx;
+    if (epoch > 0) {
+        pruner_report(r->pr, trial, epoch, pruner_score(r->pr->cfg.metric, val_acc, val_loss), NULL);
+        if (trial >= 0 && trial < r->n) {
+            r->out[trial].last_epoch = epoch;
+            r->out[trial].last_score = val_acc;
+        }
+        return;
+    }
+    pruner_end(r->pr, trial);
+    if (trial < 0 || trial >= r->n) return;
+    outcome *o = &r->out[trial];
+    o->ended = 1;
+    o->counts = status && strcmp(status, "failed");
+    o->state = status && !strcmp(status, "pruned") ? OBS_PRUNED : OBS_DONE;
+    o->best = status && !strcmp(status, "diverged") ? NAN : val_acc;
+}
+
+/* An adaptive plan learns the values of trials already in the database. */
+typedef struct swept_ctx { sched *s; } swept_ctx;
+
+static int take_swept(void *ctx, int trial, const char *json, sw_err *err) {
+    sched *s = ((swept_ctx *)ctx)->s;
+    if (trial < 0 || trial >= s->plan->ntrials || !json) return 0;
+    node *m = NULL;
+    if (node_parse_string(&m, json, strlen(json), "the database", err)) return -1;
+    if (!m || m->kind != NODE_MAP) {
+        node_free(m);
+        return err_set(err, ERR_INPUT, "trial %d's swept values in the database are not a mapping", trial);
+    }
+    return sweep_plan_set(s->plan, s->cfg, trial, m, err);
+}
+
+/* Trial k of an adaptive sweep with j workers learns from trials 0..k-j
+ * (finished, whatever their timing) and counts k-j+1..k-1 as running: so it
+ * waits until 0..k-j have all ended. */
+static int suggest_ready(const outcome *out, int k, int j) {
+    for (int s = 0; s <= k - j; s++)
+        if (!out[s].ended) return 0;
+    return 1;
+}
+
+/* Ask the sampler for trial k's values and add its row. *added: 0 when an
+ * equal trial is already done in the database (then k counts as ended). */
+static int suggest_trial(sched *s, store *st, int64_t sweep_id, const outcome *out, int k, int j,
+                         int *added, sw_err *err) {
+    const cfg_sweep *S = &s->cfg->sweep;
+    sampler smp;
+    if (sampler_init(&smp, S, err)) return -1;
+    sampler_obs *obs = calloc((size_t)(k ? k : 1), sizeof *obs);
+    node *v[CFG_MAX_PARAMS] = {0}, **vals = calloc((size_t)(k ? k : 1) * S->nparams, sizeof *vals);
+    int nobs = 0, rc = 0;
+    if (!obs || !vals) rc = err_set(err, ERR_INTERNAL, "out of memory");
+    for (int t = 0; t < k && !rc; t++) {
+        const sweep_trial *tr = &s->plan->trials[t];
+        int running = t > k - j;
+        if (!tr->swept || (!running && !out[t].counts)) continue;
+        for (int i = 0; i < S->nparams; i++) {
+            const node *x = node_get(tr->swept, S->params[i].path);
+            vals[(size_t)nobs * S->nparams + i] = (node *)x;
+        }
+        obs[nobs] = (sampler_obs){t, running ? OBS_RUNNING : out[t].state, out[t].best,
+                                  out[t].last_epoch, out[t].last_score,
+                                  vals + (size_t)nobs * S->nparams};
+        nobs++;
+    }
+    node *m = rc ? NULL : node_new_map();
+    if (!rc && !m) rc = err_set(err, ERR_INTERNAL, "out of memory");
+    if (!rc) rc = smp.ops->suggest(&smp, k, obs, nobs, v, err);
+    for (int i = 0; i < S->nparams && !rc; i++) {
+        if (node_append(m, S->params[i].path, v[i])) rc = err_set(err, ERR_INTERNAL, "out of memory");
+        v[i] = NULL;
+    }
+    for (int i = 0; i < S->nparams; i++) node_free(v[i]);
+    free(obs);
+    free(vals);
+    sampler_free(&smp);
+    if (rc) {
+        node_free(m);
+        return -1;
+    }
+    if (sweep_plan_set(s->plan, s->cfg, k, m, err)) return -1;
+    s->trial_dataset[k] = s->trial_dataset[0];
+    return sched_add_trials(s, st, sweep_id, k, k + 1, added, err);
 }
 
 /* Could trial t's inputs at epoch e still come? Only from an earlier,
@@ -387,10 +538,21 @@ static void give_verdicts(const sched *s, const pruner *pr, slot *slots, int nsl
     }
 }
 
-static int max_epochs(const sweep_plan *plan) {
+/* The most epochs any trial can have (an adaptive plan's later trials may
+ * take any value of a swept train.epochs). */
+static int max_epochs(const sweep_plan *plan, const cfg_sweep *S) {
     int m = 1;
     for (int k = 0; k < plan->ntrials; k++)
         if (plan->trials[k].cfg.train.epochs > m) m = plan->trials[k].cfg.train.epochs;
+    for (int i = 0; S->present && i < S->nparams; i++) {
+        const cfg_param *P = &S->params[i];
+        if (strcmp(P->path, "train.epochs")) continue;
+        if (!P->values && P->max > m) m = (int)P->max;
+        for (int j = 0; P->values && j < P->values->n; j++) {
+            double v;
+            if (!node_to_double(P->values->items[j], &v) && v > m) m = (int)v;
+        }
+    }
     return m;
 }
 
@@ -414,19 +576,39 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     int nslots = o->jobs;
     slot *slots = calloc((size_t)nslots, sizeof *slots);
     if (!slots) return err_set(err, ERR_INTERNAL, "out of memory");
-    /* The pruner's history: what ended runs of this sweep reported. */
+    /* The pruner's history and the trials' outcomes: what ended runs of this
+     * sweep reported (a resumed sweep picks up where it stopped). */
     pruner pr;
     cfg_early_stop none = {STOP_NONE, METRIC_VAL_ACC, 1, 3, 2, 5};
-    const cfg_early_stop *es = s->cfg->sweep.present ? &s->cfg->sweep.early_stop : &none;
-    if (pruner_init(&pr, es, max_epochs(s->plan), s->cfg->name, err) ||
-        (es->type != STOP_NONE && store_history(st, sweep_id, replay, &pr, err))) {
-        pruner_free(&pr);
+    const cfg_sweep *S = &s->cfg->sweep;
+    const cfg_early_stop *es = S->present ? &S->early_stop : &none;
+    outcome *out = calloc((size_t)s->plan->ntrials, sizeof *out);
+    replay_ctx rctx = {&pr, out, s->plan->ntrials};
+    swept_ctx sctx = {s};
+    int init_bad = !out || pruner_init(&pr, es, max_epochs(s->plan, S), s->cfg->name, err);
+    if (!out && !init_bad) init_bad = err_set(err, ERR_INTERNAL, "out of memory");
+    if (!init_bad) init_bad = store_history(st, sweep_id, replay, &rctx, err) ||
+                    (s->plan->adaptive && store_swept(st, sweep_id, take_swept, &sctx, err));
+    if (init_bad) {
+        if (out) pruner_free(&pr);
+        free(out);
         free(slots);
         return -1;
     }
+    /* Adaptive: trials [0, next_k) have values; the rest come one by one. */
+    int next_k = 0;
+    while (s->plan->adaptive && next_k < s->plan->ntrials && s->plan->trials[next_k].swept) next_k++;
+    /* Ending early: after the budget, or once an epoch reaches the target. */
+    double deadline = S->present && S->budget_seconds > 0 ? t_start + S->budget_seconds : INFINITY;
+    int has_target = S->present && !isnan(S->target_value), ending = 0;
     store_counts cnt;
     progress p = {.on = o->progress, .total = s->plan->ntrials, .jobs = nslots};
-    if (store_counts_get(st, sweep_id, &cnt, err)) { pruner_free(&pr); free(slots); return -1; }
+    if (store_counts_get(st, sweep_id, &cnt, err)) {
+        pruner_free(&pr);
+        free(out);
+        free(slots);
+        return -1;
+    }
     int rc = 0, more = 1;
     for (int k = 0; k < s->plan->ntrials; k++) p.epochs_left += s->plan->trials[k].cfg.train.epochs;
     p.finished = cnt.done + cnt.diverged + cnt.failed + cnt.pruned;
@@ -434,7 +616,11 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
 
     for (;;) {
         /* Give idle workers a trial; start workers while there is work. */
-        for (int i = 0; i < nslots && more && !got_signal && !rc; i++) {
+        if (!ending && now_seconds() >= deadline) {
+            ending = 1;
+            if (p.on) fprintf(stderr, "sweep: the budget of %g s is spent\n", S->budget_seconds);
+        }
+        for (int i = 0; i < nslots && more && !ending && !got_signal && !rc; i++) {
             slot *w = &slots[i];
             if (w->busy) continue;
             int64_t run_id;
@@ -443,6 +629,19 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             int got = store_claim(st, sweep_id, &run_id, &tk, err);
             s->store_seconds += now_seconds() - ts;
             if (got < 0) { rc = -1; break; }
+            if (got == 0 && s->plan->adaptive && next_k < s->plan->ntrials) {
+                /* The next trial's values, once the results it learns from are in. */
+                if (!suggest_ready(out, next_k, nslots)) break;
+                int added = 0;
+                ts = now_seconds();
+                int bad2 = suggest_trial(s, st, sweep_id, out, next_k, nslots, &added, err);
+                s->store_seconds += now_seconds() - ts;
+                if (bad2) { rc = -1; break; }
+                if (!added) out[next_k].ended = 1; /* the same trial is done already */
+                next_k++;
+                i--; /* claim it for this worker */
+                continue;
+            }
             if (got == 0) { more = 0; break; }
             if (tk >= s->plan->ntrials) { /* a row this plan does not know: leave it be */
                 if (store_finish(st, run_id, "failed", NULL, "trial not in this config", err))
@@ -454,7 +653,9 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
                 break;
             }
-            msg m = {.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
+            static msg m; /* static: run_cfg is large */
+            m = (msg){.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
+            m.cfg = s->plan->trials[tk].cfg;
             pruner_restart(&pr, tk);
             w->busy = 1;
             w->trial = tk;
@@ -462,6 +663,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             w->epochs_done = 0;
             w->best_val = 0;
             w->waiting = 0;
+            w->finishing = 0;
             if (write_msg(w->to, &m)) {
                 /* The idle worker died: start another and hand it the trial. */
                 retire(s, w, 1);
@@ -478,12 +680,34 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
         int busy = 0;
         for (int i = 0; i < nslots; i++) busy += slots[i].busy;
         if (rc || got_signal || !busy) break;
+        if (ending) {
+            /* Budget spent or target reached: the runs in flight stop (the
+             * same command trains them again); one reaching the target ends. */
+            for (int i = 0; i < nslots; i++) {
+                slot *w = &slots[i];
+                if (!w->busy || w->finishing) continue;
+                retire(s, w, 1);
+                out[w->trial].ended = 1;
+                store_finish(st, w->run_id, "stopped", NULL,
+                             now_seconds() >= deadline ? "the sweep's time budget ran out"
+                                                       : "the sweep reached its target", NULL);
+            }
+            busy = 0;
+            for (int i = 0; i < nslots; i++) busy += slots[i].busy;
+            if (!busy) break;
+        }
+        if (!ending && deadline < INFINITY) {
+            /* Wake up for the deadline even if no worker reports. */
+            double left = deadline - now_seconds();
+            if (left <= 0) continue;
+        }
 
         struct pollfd fds[64];
         int nf = 0, map[64];
         for (int i = 0; i < nslots && nf < 64; i++)
             if (slots[i].busy) { fds[nf] = (struct pollfd){slots[i].from, POLLIN, 0}; map[nf++] = i; }
-        int r = poll(fds, (nfds_t)nf, 500);
+        double left = deadline - now_seconds();
+        int r = poll(fds, (nfds_t)nf, left < 0.5 ? (left > 0 ? (int)(left * 1000) + 1 : 0) : 500);
         if (r < 0 && errno != EINTR) { rc = err_set(err, ERR_INTERNAL, "poll: %s", strerror(errno)); break; }
         for (int f = 0; f < nf && r > 0 && !got_signal; f++) {
             if (!(fds[f].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -505,6 +729,8 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 else
                     snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
                 pruner_end(&pr, w->trial);
+                out[w->trial].ended = 1;
+                out[w->trial].counts = 0;
                 give_verdicts(s, &pr, slots, nslots);
                 if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
                 p.finished++;
@@ -518,7 +744,23 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                  * trains on while the epoch is written. */
                 pruner_report(&pr, w->trial, m.epoch.epoch,
                               pruner_score(es->metric, m.epoch.val_acc, m.epoch.val_loss), NULL);
+                out[w->trial].last_epoch = m.epoch.epoch;
+                out[w->trial].last_score = m.epoch.val_acc;
                 w->waiting = m.epoch.epoch;
+                if (has_target && !ending &&
+                    (S->target_metric == METRIC_VAL_LOSS ? m.epoch.val_loss <= S->target_value
+                                                         : m.epoch.val_acc >= S->target_value)) {
+                    /* The target: this run ends now as done; the sweep ends. */
+                    msg v = {.type = MSG_VERDICT, .verdict = TRAIN_FINISH};
+                    write_msg(w->to, &v);
+                    w->waiting = 0;
+                    w->finishing = 1;
+                    ending = 1;
+                    if (p.on)
+                        fprintf(stderr, "sweep: trial %d reached the target (%s %g) in epoch %d\n",
+                                w->trial, S->target_metric == METRIC_VAL_LOSS ? "val_loss" : "val_acc",
+                                S->target_value, m.epoch.epoch);
+                }
                 give_verdicts(s, &pr, slots, nslots);
                 double ts = now_seconds();
                 int bad = store_epoch(st, w->run_id, &m.epoch, err);
@@ -546,6 +788,11 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 }
             } else if (m.type == MSG_DONE || m.type == MSG_FAIL) {
                 pruner_end(&pr, w->trial);
+                outcome *oc = &out[w->trial];
+                oc->ended = 1;
+                oc->counts = m.type == MSG_DONE && m.result.status != TRAIN_STOPPED;
+                oc->state = m.result.status == TRAIN_PRUNED ? OBS_PRUNED : OBS_DONE;
+                oc->best = m.result.status == TRAIN_DIVERGED ? NAN : m.result.best_val_acc;
                 w->waiting = 0;
                 give_verdicts(s, &pr, slots, nslots);
                 const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
@@ -616,6 +863,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
         }
     }
     free(slots);
+    free(out);
     pruner_free(&pr);
     s->run_seconds = now_seconds() - t_start;
     sigaction(SIGINT, &old_int, NULL);

@@ -25,7 +25,7 @@ typedef struct sched_dataset {
 
 typedef struct sched {
     const cfg_file *cfg;
-    const sweep_plan *plan;
+    sweep_plan *plan;  /* adaptive plans get their trials' values as the sweep goes */
     int ndatasets;
     sched_dataset *datasets;
     int *trial_dataset;  /* (ntrials): index into datasets */
@@ -44,12 +44,17 @@ typedef struct sched_opts {
 
 /* Load the data of every trial and check each trial against it (validation
  * size, batch size, classes): input errors name the config place. */
-int sched_prepare(sched *s, const cfg_file *cfg, const sweep_plan *plan, sw_err *err);
+int sched_prepare(sched *s, const cfg_file *cfg, sweep_plan *plan, sw_err *err);
 void sched_free(sched *s);
 
 /* Texts of trial k's model for the runs table: the dense hidden sizes
  * ("512-256") and the whole model ("conv32k5-pool2-512-do0.5"). */
 void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t size);
+
+/* Add trials [from, to) of the plan that have values to the store as
+ * pending runs (store_add_trials' rules); *added gets how many rows. */
+int sched_add_trials(const sched *s, store *st, int64_t sweep_id, int from, int to, int *added,
+                     sw_err *err);
 
 /* Train every claimable trial of the sweep with o->jobs workers. Returns 0
  * when the sweep ran out of trials; on SIGINT/SIGTERM it marks the runs in

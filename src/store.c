@@ -710,10 +710,11 @@ static double col_or_nan(sqlite3_stmt *st, int i) {
 
 int store_history(store *s, int64_t sweep_id, store_history_fn fn, void *ctx, sw_err *err) {
     static const char *const sql[2] = {
-        "SELECT r.trial, e.epoch, e.val_acc, e.val_loss FROM runs r JOIN epochs e ON e.run_id = r.id "
+        "SELECT r.trial, e.epoch, e.val_acc, e.val_loss, NULL FROM runs r "
+        "JOIN epochs e ON e.run_id = r.id "
         "WHERE r.sweep_id = ? AND r.status IN ('done', 'pruned', 'diverged', 'failed') "
         "ORDER BY r.trial, e.epoch",
-        "SELECT trial, 0, NULL, NULL FROM runs "
+        "SELECT trial, 0, best_val_acc, NULL, status FROM runs "
         "WHERE sweep_id = ? AND status IN ('done', 'pruned', 'diverged', 'failed') ORDER BY trial",
     };
     for (int q = 0; q < 2; q++) {
@@ -723,11 +724,25 @@ int store_history(store *s, int64_t sweep_id, store_history_fn fn, void *ctx, sw
         sqlite3_bind_int64(st, 1, sweep_id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             fn(ctx, sqlite3_column_int(st, 0), sqlite3_column_int(st, 1), col_or_nan(st, 2),
-               col_or_nan(st, 3));
+               col_or_nan(st, 3), (const char *)sqlite3_column_text(st, 4));
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return db_fail(s, rc, "reading the sweep's history", err);
     }
     return 0;
+}
+
+int store_swept(store *s, int64_t sweep_id, store_swept_fn fn, void *ctx, sw_err *err) {
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT trial, swept FROM runs WHERE sweep_id = ? ORDER BY trial",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) return db_fail(s, rc, "reading the sweep's trials", err);
+    sqlite3_bind_int64(st, 1, sweep_id);
+    int bad = 0;
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        bad = fn(ctx, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1), err);
+    sqlite3_finalize(st);
+    if (bad) return -1;
+    return rc == SQLITE_DONE ? 0 : db_fail(s, rc, "reading the sweep's trials", err);
 }
 
 int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err) {

@@ -82,11 +82,16 @@ int store_finish(store *s, int64_t run_id, const char *status, const train_resul
 int store_retry_failed(store *s, int64_t sweep_id, int *n, sw_err *err);
 
 /* What the sweep's ended runs (done, pruned, diverged, failed) reported, for
- * a pruner to rebuild its history on resume: fn(ctx, trial, epoch, val_acc,
- * val_loss) for every epoch row in trial then epoch order (NULL -> NaN), then
- * fn(ctx, trial, 0, NaN, NaN) once per ended run. */
-typedef void (*store_history_fn)(void *ctx, int trial, int epoch, double val_acc, double val_loss);
+ * a pruner and a sampler to rebuild their state on resume: fn(ctx, trial,
+ * epoch, val_acc, val_loss, NULL) for every epoch row in trial then epoch
+ * order (NULL -> NaN), then fn(ctx, trial, 0, best_val_acc, NaN, status)
+ * once per ended run. */
+typedef void (*store_history_fn)(void *ctx, int trial, int epoch, double val_acc, double val_loss,
+                                 const char *status);
 int store_history(store *s, int64_t sweep_id, store_history_fn fn, void *ctx, sw_err *err);
+/* fn(ctx, trial, swept JSON) for every run of the sweep, in trial order. */
+typedef int (*store_swept_fn)(void *ctx, int trial, const char *swept, sw_err *err);
+int store_swept(store *s, int64_t sweep_id, store_swept_fn fn, void *ctx, sw_err *err);
 
 /* Counts of the sweep's runs by status. */
 typedef struct store_counts { int pending, running, done, failed, diverged, stopped, pruned; } store_counts;

@@ -8,7 +8,7 @@
 #include "sampler.h"
 
 void sweep_plan_free(sweep_plan *p) {
-    for (int i = 0; i < p->ntrials; i++) node_free(p->trials[i].swept);
+    for (int i = 0; i < p->ntrials && p->trials; i++) node_free(p->trials[i].swept);
     free(p->trials);
     p->trials = NULL;
     p->ntrials = 0;
@@ -57,6 +57,17 @@ int sweep_plan_make(sweep_plan *p, const cfg_file *c, sw_err *err) {
     }
     node *values[CFG_MAX_PARAMS];
     int rc = 0;
+    p->adaptive = s.ops->adaptive;
+    if (p->adaptive) {
+        /* Values come later (sweep_plan_set); meanwhile the base settings. */
+        p->ntrials = n;
+        for (int k = 0; k < n; k++) {
+            p->trials[k].index = k;
+            p->trials[k].cfg = c->base;
+        }
+        sampler_free(&s);
+        return 0;
+    }
     for (int k = 0; k < n && !rc; k++) {
         sweep_trial *t = &p->trials[k];
         t->index = k;
@@ -102,10 +113,23 @@ static size_t value_text(const node *v, char *buf, size_t size, int depth) {
 void sweep_describe(const sweep_trial *t, char *buf, size_t size) {
     size_t len = 0;
     buf[0] = '\0';
+    if (!t->swept) return;
     for (int i = 0; i < t->swept->n && len < size; i++) {
         const char *key = sweep_short_key(t->swept->keys[i]->str);
         char val[128];
         value_text(t->swept->items[i], val, sizeof val, 0);
         len += (size_t)snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", key, val);
     }
+}
+
+int sweep_plan_set(sweep_plan *p, const cfg_file *c, int k, node *swept, sw_err *err) {
+    if (k < 0 || k >= p->ntrials) {
+        node_free(swept);
+        return err_set(err, ERR_INTERNAL, "trial %d is not in the plan", k);
+    }
+    sweep_trial *t = &p->trials[k];
+    node_free(t->swept);
+    t->swept = swept;
+    t->index = k;
+    return resolve_trial(t, c, err);
 }

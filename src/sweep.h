@@ -21,9 +21,16 @@ typedef struct trial {
 typedef struct sweep_plan {
     int ntrials;
     sweep_trial *trials;
+    /* An adaptive sampler (TPE) suggests trial k only when the results it
+     * learns from are in: trials[k] holds the base config and no swept
+     * values (swept == NULL) until sweep_plan_set gives them. */
+    int adaptive;
 } sweep_plan;
 
 int sweep_plan_make(sweep_plan *p, const cfg_file *c, sw_err *err);
+/* Give trial k its swept values (a mapping: key path -> value; taken over)
+ * and resolve its settings. */
+int sweep_plan_set(sweep_plan *p, const cfg_file *c, int k, node *swept, sw_err *err);
 void sweep_plan_free(sweep_plan *p);
 
 /* "lr.initial=0.1 lr.schedule=step seed=2": the swept values, keys without

@@ -154,6 +154,7 @@ int train_run(train_result *res, const train_cfg *tc, const layer_spec *layers, 
         }
         if (fn) {
             int verdict = fn(ctx, &ep);
+            if (verdict == TRAIN_FINISH) break;
             if (verdict) res->status = (train_status)verdict;
         }
         if (tc->patience > 0 && since_best >= tc->patience) break;

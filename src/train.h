@@ -62,8 +62,11 @@ typedef struct train_epoch {
 
 typedef enum { TRAIN_DONE, TRAIN_DIVERGED, TRAIN_STOPPED, TRAIN_PRUNED } train_status;
 
-/* Called after each epoch; returns 0 to go on, or TRAIN_STOPPED/TRAIN_PRUNED
- * to end the run (the test set is still evaluated with the best checkpoint). */
+/* Called after each epoch; returns 0 to go on, TRAIN_STOPPED or TRAIN_PRUNED
+ * to end the run with that status, or TRAIN_FINISH to end it now as done
+ * (the sweep reached its target). The test set is evaluated with the best
+ * checkpoint, except for a pruned run. */
+#define TRAIN_FINISH 100
 typedef int (*train_epoch_fn)(void *ctx, const train_epoch *e);
 
 typedef struct train_result {

@@ -97,6 +97,43 @@ run "asha: resume after $kills SIGKILLs" 0 $SWEEP $ASHA --db $WORK/akill.db -j 2
 same "asha: resumed sweep decides as an uninterrupted one" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/akill.db "$RUNS")"
 same "asha: resumed sweep, same epochs" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/akill.db "$EPOCHS")"
 
+# TPE: each trial after the start-up ones is chosen from the results of the
+# trials before it (0..k-j finished, the rest counted as running), so the
+# search is the same whatever the timing, and after SIGKILLs.
+TPE=tests/configs/tiny_tpe.yaml
+SWEEP_TEST_EPOCH_DELAY=1 run "tpe -j 2" 0 $SWEEP $TPE --db $WORK/t1.db -j 2
+same "tpe: 16 trials ended" "$(q $WORK/t1.db "SELECT count(*) FROM runs WHERE status IN ('done', 'pruned')")" 16
+SWEEP_TEST_EPOCH_DELAY=2 run "tpe -j 2, other delays" 0 $SWEEP $TPE --db $WORK/t2.db -j 2
+same "tpe: same suggestions and decisions whatever the timing" "$(q $WORK/t1.db "$RUNS")" "$(q $WORK/t2.db "$RUNS")"
+sed -e 's/method: tpe/method: random/' -e '/startup_trials/d' $TPE > $WORK/tiny_random_of_tpe.yaml
+run "tpe as random search" 0 $SWEEP $WORK/tiny_random_of_tpe.yaml --db $WORK/t3.db -j 2
+same "tpe: start-up trials are random search's" "$(q $WORK/t1.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")" "$(q $WORK/t3.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")"
+if [ "$(q $WORK/t1.db "SELECT swept FROM runs WHERE trial >= 5 ORDER BY trial")" != "$(q $WORK/t3.db "SELECT swept FROM runs WHERE trial >= 5 ORDER BY trial")" ]; then
+    ok "tpe: later trials are its own"; else bad "tpe: later trials equal random search's"; fi
+kills=0
+for i in $(seq 20); do
+    [ $kills -ge 5 ] && break
+    SWEEP_TEST_EPOCH_DELAY=3 $SWEEP $TPE --db $WORK/tkill.db -j 2 >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 6 + 2))"
+    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+    sleep 0.1
+done
+run "tpe: resume after $kills SIGKILLs" 0 $SWEEP $TPE --db $WORK/tkill.db -j 2
+same "tpe: resumed search, same trials and results" "$(q $WORK/t1.db "$RUNS")" "$(q $WORK/tkill.db "$RUNS")"
+
+# A sweep ends at its target or when its time budget is spent; what was in
+# flight is stopped (the same command trains it again).
+run "target" 0 $SWEEP $TPE --db $WORK/tg.db -j 2 -v 'sweep.target={metric: val_acc, value: 0.3}' &&
+    expect "target: says so" 'reached the target'
+same "target: one run reached it and is done" "$(q $WORK/tg.db "SELECT count(*) FROM runs r WHERE status = 'done' AND (SELECT max(val_acc) FROM epochs WHERE run_id = r.id) >= 0.3")" 1
+same "target: nothing claimed after it" "$(q $WORK/tg.db "SELECT count(*) FROM runs WHERE status IN ('pending', 'running')")" "$(q $WORK/tg.db "SELECT count(*) FROM runs WHERE status = 'pending'")"
+run "budget" 0 $SWEEP $TPE --db $WORK/bg.db -j 2 -v 'sweep.budget={seconds: 0.5}' data.dir=$WORK/big &&
+    expect "budget: says so" 'budget of 0.5 s is spent'
+same "budget: no run left running" "$(q $WORK/bg.db "SELECT count(*) FROM runs WHERE status = 'running'")" 0
+ge "budget: runs in flight stopped" "$(q $WORK/bg.db "SELECT count(*) FROM runs WHERE status = 'stopped'")" 1
+
 # SIGINT: the runs in flight are marked stopped, exit status 130, and the
 # next run finishes them.
 $SWEEP $GRID --db $WORK/int.db $BIG -j 2 >/dev/null 2>&1 &
