@@ -3,7 +3,7 @@
  * The pipeline: open the database read-only -> group the runs (a group is
  * the runs of one sweep that differ only in train.seed) -> write DATADIR/
  * {meta.gp, curves.tsv, markers.tsv, param_K.tsv, heat.tsv, sched.tsv,
- * cost.tsv, cost_other.tsv} -> run `gnuplot -e "datadir=...; out=..."
+ * cost.tsv, cost_other.tsv, history_*.tsv, parallel.tsv} -> run `gnuplot -e "datadir=...; out=..."
  * plots/CHART.gp` once per chart and format. Missing values are written
  * as '?', which the scripts declare as gnuplot's missing-data marker, so no
  * NaN reaches a chart. Labels are quoted for gnuplot's columnheader; a
@@ -527,6 +527,128 @@ static int write_cost(plot_ctx *c, sw_err *err) {
 
 /* ---- the whole thing ---- */
 
+/* history_trial.tsv, history_time.tsv: every ended run's best validation
+ * accuracy (%) and status (0 done, 1 pruned, 2 diverged or failed), with
+ * the best so far, in trial order and in order of finishing (seconds since
+ * the sweep's first run started). Returns the number of runs. */
+static int write_history(plot_ctx *c, sw_err *err) {
+    static const char *const files[2] = {"history_trial.tsv", "history_time.tsv"};
+    static const char *const sql[2] = {
+        "SELECT r.trial, r.best_val_acc, r.status FROM runs r "
+        "WHERE r.status IN ('done', 'pruned', 'diverged', 'failed') "
+        "ORDER BY r.sweep_id, r.trial",
+        "SELECT (julianday(r.finished_at) - (SELECT min(julianday(started_at)) FROM runs)) * 86400, "
+        "r.best_val_acc, r.status FROM runs r "
+        "WHERE r.status IN ('done', 'pruned', 'diverged', 'failed') AND r.finished_at IS NOT NULL "
+        "ORDER BY r.finished_at, r.trial",
+    };
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        FILE *f = open_data(c, files[i], err);
+        if (!f) return -1;
+        sqlite3_stmt *q = prep(c, sql[i], err);
+        if (!q) { fclose(f); return -1; }
+        fprintf(f, "%s\tbest_val_acc\tstatus\tbest_so_far\n", i ? "seconds" : "trial");
+        double best = NAN;
+        int rows = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *st = (const char *)sqlite3_column_text(q, 2);
+            int code = !strcmp(st, "done") ? 0 : !strcmp(st, "pruned") ? 1 : 2;
+            double v = sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : 100 * sqlite3_column_double(q, 1);
+            if (!isnan(v) && (isnan(best) || v > best)) best = v;
+            fprintf(f, "%.6g\t", sqlite3_column_double(q, 0));
+            if (isnan(v)) fputs("?", f);
+            else fprintf(f, "%.6g", v);
+            fprintf(f, "\t%d\t", code);
+            if (isnan(best)) fputs("?\n", f);
+            else fprintf(f, "%.6g\n", best);
+            rows++;
+        }
+        sqlite3_finalize(q);
+        if (fclose(f)) return err_set(err, ERR_INTERNAL, "writing %s failed", files[i]);
+        n = rows;
+    }
+    return n;
+}
+
+/* A colour from red (t = 0) through yellow to green (t = 1), as 0xRRGGBB. */
+static int ramp(double t) {
+    static const int stops[3][3] = {{0xd7, 0x30, 0x27}, {0xfe, 0xe0, 0x8b}, {0x1a, 0x98, 0x50}};
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    int k = t < 0.5 ? 0 : 1;
+    double u = (t - 0.5 * k) * 2;
+    int rgb = 0;
+    for (int ch = 0; ch < 3; ch++)
+        rgb = rgb << 8 | (int)(stops[k][ch] + u * (stops[k + 1][ch] - stops[k][ch]) + 0.5);
+    return rgb;
+}
+
+/* parallel.tsv: one row per done or pruned run: each swept parameter's value
+ * (log10 on a log axis, the value's index on a category axis), best
+ * validation accuracy (%), its colour (0xRRGGBB: red to green over the done
+ * runs, grey for pruned ones) and trial. Pruned runs first, then the done
+ * ones from worst to best, so the best are drawn on top. */
+static int write_parallel(plot_ctx *c, const axis *axes, FILE *meta, sw_err *err) {
+    FILE *f = open_data(c, "parallel.tsv", err);
+    if (!f) return -1;
+    double lo = 0, hi = 1;
+    sqlite3_stmt *r = prep(c, "SELECT min(best_val_acc), max(best_val_acc) FROM runs WHERE status = 'done'", err);
+    if (r && sqlite3_step(r) == SQLITE_ROW && sqlite3_column_type(r, 0) != SQLITE_NULL) {
+        lo = 100 * sqlite3_column_double(r, 0);
+        hi = 100 * sqlite3_column_double(r, 1);
+    }
+    sqlite3_finalize(r);
+    sqlite3_stmt *q = prep(c, "SELECT r.swept, r.best_val_acc, r.status = 'pruned', r.trial FROM runs r "
+                              "WHERE r.status IN ('done', 'pruned') AND r.best_val_acc IS NOT NULL "
+                              "ORDER BY r.status = 'done', r.best_val_acc", err);
+    if (!q) { fclose(f); return -1; }
+    sqlite3_stmt *v = prep(c, "SELECT " VALUE_TEXT("?2") ", json_extract(r.swept, ?2) "
+                              "FROM (SELECT ?1 AS swept) r", err);
+    if (!v) { sqlite3_finalize(q); fclose(f); return -1; }
+    int rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *swept = (const char *)sqlite3_column_text(q, 0);
+        for (int k = 0; k < c->nparams; k++) {
+            char path[160];
+            snprintf(path, sizeof path, "$.\"%s\"", c->params[k]);
+            sqlite3_bind_text(v, 1, swept, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(v, 2, path, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(v) == SQLITE_ROW && sqlite3_column_type(v, 1) != SQLITE_NULL) {
+                const char *text = (const char *)sqlite3_column_text(v, 0);
+                double x = sqlite3_column_double(v, 1);
+                if (axes[k].cat) fprintf(f, "%d\t", axis_index(&axes[k], text));
+                else if (axes[k].log && x > 0) fprintf(f, "%.6g\t", log10(x));
+                else fprintf(f, "%.6g\t", x);
+            } else {
+                fputs("?\t", f);
+            }
+            sqlite3_reset(v);
+        }
+        double acc = 100 * sqlite3_column_double(q, 1);
+        int pruned = sqlite3_column_int(q, 2);
+        fprintf(f, "%.6g\t%d\t%d\n", acc, pruned ? 0xc8c8c8 : ramp(hi > lo ? (acc - lo) / (hi - lo) : 1),
+                sqlite3_column_int(q, 3));
+        rows++;
+    }
+    sqlite3_finalize(v);
+    sqlite3_finalize(q);
+    /* Category axes get their values as tic labels. */
+    for (int k = 0; k < c->nparams; k++) {
+        fprintf(meta, "par_log_%d = %d\npar_cat_%d = %d\n", k + 1, axes[k].log, k + 1, axes[k].cat);
+        char name[32];
+        snprintf(name, sizeof name, "par_tics_%d", k + 1);
+        char tics[2048] = "";
+        size_t len = 0;
+        for (int i = 0; axes[k].cat && i < axes[k].n && len < sizeof tics - 80; i++)
+            len += (size_t)snprintf(tics + len, sizeof tics - len, "%s\"%s\" %d", i ? ", " : "(",
+                                    axes[k].values[i], i);
+        if (len) snprintf(tics + len, sizeof tics - len, ")");
+        put_gp_string(meta, name, tics);
+    }
+    fprintf(meta, "nparallel = %d\npar_acc_lo = %.6g\npar_acc_hi = %.6g\n", rows, lo, hi);
+    return fclose(f) ? err_set(err, ERR_INTERNAL, "writing parallel.tsv failed") : 0;
+}
+
 static int open_db(plot_ctx *c, const char *db, store **st, sw_err *err) {
     if (access(db, F_OK))
         return err_set(err, ERR_INPUT, "%s: no such database; run a sweep first", db);
@@ -613,6 +735,8 @@ int plot_db(const char *db, const plot_opts *o, sw_err *err) {
     if (!rc && c.heat) rc = write_heat(&c, &axes[0], &axes[1], err);
     if (!rc && (nsched = write_schedules(&c, err)) < 0) rc = -1;
     if (!rc) rc = write_cost(&c, err);
+    int nhistory = 0;
+    if (!rc && (nhistory = write_history(&c, err)) < 0) rc = -1;
     /* meta.gp: what the scripts need to know. */
     FILE *m = rc ? NULL : open_data(&c, "meta.gp", err);
     if (!rc && !m) rc = -1;
@@ -644,7 +768,8 @@ int plot_db(const char *db, const plot_opts *o, sw_err *err) {
             fprintf(m, "param_log_%d = %d\nparam_cat_%d = %d\n", k + 1, axes[k].log, k + 1,
                     axes[k].cat);
         }
-        fprintf(m, "heat = %d\n", c.heat);
+        fprintf(m, "heat = %d\nnhistory = %d\n", c.heat, nhistory);
+        if (write_parallel(&c, axes, m, err)) rc = -1;
         if (c.heat) {
             put_gp_string(m, "heat_x", sweep_short_key(c.params[0]));
             put_gp_string(m, "heat_y", sweep_short_key(c.params[1]));
@@ -672,6 +797,8 @@ int plot_db(const char *db, const plot_opts *o, sw_err *err) {
     if (!rc && c.heat) rc = render(&c, gnuplot, "heatmap.gp", "heatmap", NULL, err);
     if (!rc && nsched > 0) rc = render(&c, gnuplot, "schedules.gp", "schedules", NULL, err);
     if (!rc) rc = render(&c, gnuplot, "cost.gp", "cost", NULL, err);
+    if (!rc) rc = render(&c, gnuplot, "history.gp", "history", NULL, err);
+    if (!rc && c.nparams >= 2) rc = render(&c, gnuplot, "parallel.gp", "parallel", NULL, err);
     if (!rc) rc = render(&c, gnuplot, "overview.gp", "overview", NULL, err);
     free_groups(&c);
     store_close(st);

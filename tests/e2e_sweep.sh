@@ -178,7 +178,7 @@ if command -v gnuplot >/dev/null; then
     same "plot: a run diverged" "$(q $WORK/plot.db "SELECT count(*) FROM runs WHERE status = 'diverged'")" 4
     if run "plot" 0 $SWEEP plot $WORK/plot.db; then
         missing=""
-        for chart in curves_acc curves_loss param_train_lr_initial param_train_lr_schedule heatmap schedules cost overview; do
+        for chart in curves_acc curves_loss param_train_lr_initial param_train_lr_schedule heatmap schedules cost history parallel overview; do
             for ext in png svg; do
                 f=$WORK/plot/plots/$chart.$ext
                 [ -s "$f" ] || missing="$missing $chart.$ext"
@@ -193,6 +193,11 @@ if command -v gnuplot >/dev/null; then
             ok "plot: diverged runs are counted and marked" || bad "plot: diverged runs not in meta.gp and cost_other.tsv"
         if grep -qiE '(^|[^a-z])nan' $WORK/plot/plots/data/*.tsv; then bad "plot: NaN in the data files"; else ok "plot: no NaN in the data files"; fi
     fi
+    run "plot: a TPE sweep with pruned runs" 0 $SWEEP plot $WORK/t1.db -o $WORK/tplot &&
+        [ -s $WORK/tplot/history.png ] && [ -s $WORK/tplot/parallel.svg ] &&
+        ok "plot: optimisation history and parallel coordinates" || bad "plot: no history or parallel chart for t1.db"
+    same "plot: history marks pruned runs" "$(awk -F'\t' 'NR > 1 && $3 == 1' $WORK/tplot/data/history_trial.tsv | wc -l)" "$(q $WORK/t1.db "SELECT count(*) FROM runs WHERE status = 'pruned'")"
+    same "plot: parallel coordinates, one line per finished run" "$(grep -c '' $WORK/tplot/data/parallel.tsv)" "$(q $WORK/t1.db "SELECT count(*) FROM runs WHERE status IN ('done', 'pruned')")"
     run "plot -o" 0 $SWEEP plot $WORK/plot.db -o $WORK/elsewhere && [ -s $WORK/elsewhere/cost.png ] &&
         ok "plot -o: charts in the folder given" || bad "plot -o: no $WORK/elsewhere/cost.png"
     run "plot --compare" 0 $SWEEP plot --compare $WORK/plot.db $WORK/j1.db -o $WORK/cmp &&
