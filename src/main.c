@@ -174,10 +174,12 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     if ((rc = sched_run(sc, st, sweep_id, &so, &signo, err))) goto out;
     if (a->verbose && sc->run_seconds > 0)
         fprintf(stderr, "sweep: %d trial%s in %.2f s (%.0f trials/hour); database calls %.3f s "
-                "(%.2f%%); worker peak RSS %.1f MB\n", sc->trials_ended,
+                "(%.2f%%); workers waited %.2f s for earlier results (%.1f%% of worker time); "
+                "worker peak RSS %.1f MB\n", sc->trials_ended,
                 sc->trials_ended == 1 ? "" : "s", sc->run_seconds,
                 3600.0 * sc->trials_ended / sc->run_seconds, sc->store_seconds,
-                100.0 * sc->store_seconds / sc->run_seconds, sc->worker_peak_kb / 1024.0);
+                100.0 * sc->store_seconds / sc->run_seconds, sc->wait_seconds,
+                100.0 * sc->wait_seconds / (sc->run_seconds * a->jobs), sc->worker_peak_kb / 1024.0);
     rc = report_summary(st, sweep_id, stdout, 20, err);
     if (saving && !rc) printf("checkpoints: %s/RUN_ID.ckpt (sweep eval FILE)\n", sc->ckpt_dir);
     if (!rc && !signo && !store_counts_get(st, sweep_id, &cnt, err) && cnt.failed)

@@ -324,6 +324,7 @@ typedef struct slot {
     double best_val;
     int waiting;      /* reported epoch `waiting` and awaits its verdict */
     int finishing;    /* reached the sweep's target: ends as done */
+    double since;     /* when it began to wait: for a verdict, or (idle) for a trial */
 } slot;
 
 static volatile sig_atomic_t got_signal;
@@ -522,7 +523,7 @@ static int may_still_come(const pruner *pr, const slot *slots, int nslots, int t
 }
 
 /* Answer every worker whose verdict can now be given. */
-static void give_verdicts(const sched *s, const pruner *pr, slot *slots, int nslots) {
+static void give_verdicts(sched *s, const pruner *pr, slot *slots, int nslots) {
     for (int i = 0; i < nslots; i++) {
         slot *w = &slots[i];
         if (!w->busy || !w->waiting) continue;
@@ -535,6 +536,7 @@ static void give_verdicts(const sched *s, const pruner *pr, slot *slots, int nsl
         msg v = {.type = MSG_VERDICT, .verdict = verdict};
         write_msg(w->to, &v);
         w->waiting = 0;
+        s->wait_seconds += now_seconds() - w->since;
     }
 }
 
@@ -562,6 +564,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     got_signal = 0;
     double t_start = now_seconds();
     s->store_seconds = 0;
+    s->wait_seconds = 0;
     s->worker_peak_kb = 0;
     s->trials_ended = 0;
     struct sigaction sa = {0}, old_int, old_term, old_hup, old_pipe;
@@ -631,7 +634,11 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             if (got < 0) { rc = -1; break; }
             if (got == 0 && s->plan->adaptive && next_k < s->plan->ntrials) {
                 /* The next trial's values, once the results it learns from are in. */
-                if (!suggest_ready(out, next_k, nslots)) break;
+                if (!suggest_ready(out, next_k, nslots)) {
+                    for (int j = 0; j < nslots; j++)
+                        if (!slots[j].busy && slots[j].since == 0) slots[j].since = now_seconds();
+                    break;
+                }
                 int added = 0;
                 ts = now_seconds();
                 int bad2 = suggest_trial(s, st, sweep_id, out, next_k, nslots, &added, err);
@@ -657,6 +664,8 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             m = (msg){.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
             m.cfg = s->plan->trials[tk].cfg;
             pruner_restart(&pr, tk);
+            if (w->since > 0) s->wait_seconds += now_seconds() - w->since;
+            w->since = 0;
             w->busy = 1;
             w->trial = tk;
             w->run_id = run_id;
@@ -747,6 +756,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 out[w->trial].last_epoch = m.epoch.epoch;
                 out[w->trial].last_score = m.epoch.val_acc;
                 w->waiting = m.epoch.epoch;
+                w->since = now_seconds();
                 if (has_target && !ending &&
                     (S->target_metric == METRIC_VAL_LOSS ? m.epoch.val_loss <= S->target_value
                                                          : m.epoch.val_acc >= S->target_value)) {

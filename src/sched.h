@@ -33,6 +33,8 @@ typedef struct sched {
     /* What the last sched_run measured. */
     double run_seconds;    /* wall time of sched_run */
     double store_seconds;  /* of it, spent in database calls (claims, epochs, results) */
+    double wait_seconds;   /* worker time spent waiting for earlier results (the price
+                            * of decisions that do not depend on timing) */
     long worker_peak_kb;   /* largest peak RSS of a worker (the kernel's ru_maxrss) */
     int trials_ended;      /* trials that ended (done, diverged, failed) */
 } sched;
