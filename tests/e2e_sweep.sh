@@ -97,6 +97,14 @@ run "asha: resume after $kills SIGKILLs" 0 $SWEEP $ASHA --db $WORK/akill.db -j 2
 same "asha: resumed sweep decides as an uninterrupted one" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/akill.db "$RUNS")"
 same "asha: resumed sweep, same epochs" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/akill.db "$EPOCHS")"
 
+for es in "{type: median, warmup_epochs: 1, startup_trials: 2}" "{type: hyperband, min_epochs: 1, reduction: 2}"; do
+    name=$(sed 's/{type: \([a-z]*\).*/\1/' <<<"$es")
+    SWEEP_TEST_EPOCH_DELAY=1 run "$name -j 2" 0 $SWEEP $ASHA --db $WORK/$name-1.db -j 2 "sweep.early_stop=$es"
+    SWEEP_TEST_EPOCH_DELAY=2 run "$name -j 2, other delays" 0 $SWEEP $ASHA --db $WORK/$name-2.db -j 2 "sweep.early_stop=$es"
+    ge "$name: some trials pruned" "$(q $WORK/$name-1.db "SELECT count(*) FROM runs WHERE status = 'pruned'")" 3
+    same "$name: same decisions whatever the timing" "$(q $WORK/$name-1.db "$RUNS")" "$(q $WORK/$name-2.db "$RUNS")"
+done
+
 # TPE: each trial after the start-up ones is chosen from the results of the
 # trials before it (0..k-j finished, the rest counted as running), so the
 # search is the same whatever the timing, and after SIGKILLs.
