@@ -83,16 +83,21 @@ same "asha: same epochs whatever the timing" "$(q $WORK/a1.db "$EPOCHS")" "$(q $
 run "asha -j 1" 0 $SWEEP $ASHA --db $WORK/a3.db -j 1
 same "asha: -j 1 decides as -j 2" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/a3.db "$RUNS")"
 run "asha: report counts pruned" 0 $SWEEP report $WORK/a1.db && expect "asha: report counts pruned" "[0-9]+ pruned" && expect "asha: report says what pruning saved" "early termination: 51 epochs not trained"
-kills=0
-for i in $(seq 20); do
-    [ $kills -ge 5 ] && break
-    SWEEP_TEST_EPOCH_DELAY=3 $SWEEP $ASHA --db $WORK/akill.db -j 2 >/dev/null 2>&1 &
-    pid=$!
-    sleep "0.$((RANDOM % 4 + 1))"
-    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
-    wait $pid 2>/dev/null
-    sleep 0.1
-done
+# kill_often CONFIG DB MIN MAX: start the sweep (with artificial delays) and
+# SIGKILL it after MIN..MAX tenths of a second, 5 times; sets $kills.
+kill_often() {
+    kills=0
+    for i in $(seq 20); do
+        [ $kills -ge 5 ] && break
+        SWEEP_TEST_EPOCH_DELAY=3 $SWEEP "$1" --db "$2" -j 2 >/dev/null 2>&1 &
+        pid=$!
+        sleep "0.$((RANDOM % ($4 - $3 + 1) + $3))"
+        kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+        wait $pid 2>/dev/null
+        sleep 0.1
+    done
+}
+kill_often $ASHA $WORK/akill.db 1 4
 run "asha: resume after $kills SIGKILLs" 0 $SWEEP $ASHA --db $WORK/akill.db -j 2
 same "asha: resumed sweep decides as an uninterrupted one" "$(q $WORK/a1.db "$RUNS")" "$(q $WORK/akill.db "$RUNS")"
 same "asha: resumed sweep, same epochs" "$(q $WORK/a1.db "$EPOCHS")" "$(q $WORK/akill.db "$EPOCHS")"
@@ -118,16 +123,7 @@ run "tpe as random search" 0 $SWEEP $WORK/tiny_random_of_tpe.yaml --db $WORK/t3.
 same "tpe: start-up trials are random search's" "$(q $WORK/t1.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")" "$(q $WORK/t3.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")"
 if [ "$(q $WORK/t1.db "SELECT swept FROM runs WHERE trial >= 5 ORDER BY trial")" != "$(q $WORK/t3.db "SELECT swept FROM runs WHERE trial >= 5 ORDER BY trial")" ]; then
     ok "tpe: later trials are its own"; else bad "tpe: later trials equal random search's"; fi
-kills=0
-for i in $(seq 20); do
-    [ $kills -ge 5 ] && break
-    SWEEP_TEST_EPOCH_DELAY=3 $SWEEP $TPE --db $WORK/tkill.db -j 2 >/dev/null 2>&1 &
-    pid=$!
-    sleep "0.$((RANDOM % 6 + 2))"
-    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
-    wait $pid 2>/dev/null
-    sleep 0.1
-done
+kill_often $TPE $WORK/tkill.db 2 7
 run "tpe: resume after $kills SIGKILLs" 0 $SWEEP $TPE --db $WORK/tkill.db -j 2
 same "tpe: resumed search, same trials and results" "$(q $WORK/t1.db "$RUNS")" "$(q $WORK/tkill.db "$RUNS")"
 
