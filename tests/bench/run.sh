@@ -68,9 +68,13 @@ fi
 if section 3; then
 echo
 echo "== 3. the CNN of configs/cnn.yaml, one core, ours and PyTorch's ($CNN_EPOCHS epochs each) =="
-ours=$("$BUILD/bench_train" --config configs/cnn.yaml "$CNN_EPOCHS" | tee /dev/stderr | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
+line=$("$BUILD/bench_train" --config configs/cnn.yaml "$CNN_EPOCHS")
+echo "$line"
+ours=$(sed -n 's/.*median \([0-9.]*\) s.*/\1/p' <<<"$line")
 if "$PY" -c "import torch" 2>/dev/null; then
-    th=$("$PY" tests/bench/cnn_torch.py --epochs "$CNN_EPOCHS" --batch 64 | tee /dev/stderr | sed -n 's/.*median \([0-9.]*\) s.*/\1/p')
+    line=$("$PY" tests/bench/cnn_torch.py --epochs "$CNN_EPOCHS" --batch 64)
+    echo "$line"
+    th=$(sed -n 's/.*median \([0-9.]*\) s.*/\1/p' <<<"$line")
     awk -v o="$ours" -v t="$th" 'BEGIN { printf "cnn: sweep %.1f s/epoch, PyTorch %.1f s/epoch: PyTorch takes %.2fx our time\n", o, t, t / o }'
 else
     echo "(PyTorch skipped: $PY cannot import torch)"
