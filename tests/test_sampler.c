@@ -121,6 +121,7 @@ START_TEST(test_tpe_startup_and_determinism) {
     ck_assert(units >= 16 && units <= 512 && units == floor(units));
     ck_assert_ptr_null(strchr(a[3]->str, '.')); /* an integer parameter stays an integer */
     /* Another trial number draws other candidates. */
+    for (int i = 0; i < 4; i++) node_free(b[i]);
     ck_assert_int_eq(smp.ops->suggest(&smp, 21, obs, N, b, &err), 0);
     int same = 1;
     for (int i = 0; i < 4; i++) same &= !strcmp(a[i]->str, b[i]->str);
