@@ -18,6 +18,7 @@ import math
 import multiprocessing as mp
 import os
 import time
+import warnings
 
 import numpy as np
 import optuna
@@ -41,6 +42,7 @@ def lr_at(schedule, initial, epoch):
 
 
 def worker(args, t0, lock, index):
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     torch.set_num_threads(1)
     x8, y = mc.load(np, args.data)
     tr, va = mc.split(np, len(y))
@@ -120,6 +122,7 @@ def main():
         if os.path.exists(f):
             os.remove(f)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     t0 = time.time()
     storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(args.journal))
     optuna.create_study(study_name="race", storage=storage, direction="maximize")
@@ -127,7 +130,13 @@ def main():
     procs = [mp.Process(target=worker, args=(args, t0, lock, i)) for i in range(args.workers)]
     for pr in procs:
         pr.start()
+    # The budget ends the search: trials still training then are stopped, as
+    # sweep's budget stops the runs in flight.
     for pr in procs:
+        pr.join(timeout=max(0.0, t0 + args.seconds - time.time()))
+    for pr in procs:
+        if pr.is_alive():
+            pr.terminate()
         pr.join()
 
 

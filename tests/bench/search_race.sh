@@ -20,8 +20,8 @@ make -s sweep data >/dev/null || exit 1
 
 # summary FILE: "t98.0 t98.2 best" from lines "seconds<TAB>test_acc" (done trials)
 summary() {
-    awk -F'\t' 'BEGIN { a = "-"; b = "-"; best = 0 }
-        $2 != "" { if ($2 >= 0.980 && a == "-") a = $1; if ($2 >= 0.982 && b == "-") b = $1;
+    awk -F'\t' -v B="$SECONDS_BUDGET" 'BEGIN { a = "-"; b = "-"; best = 0 }
+        $2 != "" && $1 <= B { if ($2 >= 0.980 && a == "-") a = $1; if ($2 >= 0.982 && b == "-") b = $1;
                    if ($2 > best) best = $2 }
         END { printf "%s %s %.4f\n", a, b, best }' <(sort -g "$1")
 }
