@@ -43,9 +43,10 @@ for seed in $SEEDS; do
 done
 echo "medians over seeds $SEEDS ('-': never reached; counts as the budget):"
 for tool in sweep optuna; do
-    awk -v t=$tool -v B="$SECONDS_BUDGET" '$1 == t { for (i = 3; i <= 5; i++) v[i, n] = ($i == "-" ? B : $i); n++ }
-        function med(i,   a, k, j, x) { for (k = 0; k < n; k++) a[k] = v[i, k];
+    awk -v t=$tool -v B="$SECONDS_BUDGET" 'BEGIN { n = 0 }   # (an unset n would key the first row as "")
+        $1 == t { for (i = 3; i <= 5; i++) v[i, n] = ($i == "-" ? B : $i + 0); n++ }
+        function med(c,   a, k, j, x) { for (k = 0; k < n; k++) a[k] = v[c, k];
             for (k = 1; k < n; k++) for (j = k; j > 0 && a[j-1] > a[j]; j--) { x = a[j]; a[j] = a[j-1]; a[j-1] = x }
-            return n % 2 ? a[(n-1)/2] : (a[n/2-1] + a[n/2]) / 2 }
+            return n % 2 ? a[int((n-1)/2)] : (a[n/2-1] + a[n/2]) / 2 }
         END { printf "%-8s to 98.0%%: %s s, to 98.2%%: %s s, best in %s s: %.2f%%\n", t, med(3), med(4), B, 100 * med(5) }' "$tmp/rows"
 done
