@@ -52,6 +52,10 @@ void sampler_free(sampler *s);
 
 extern const sampler_ops sampler_grid_ops, sampler_random_ops, sampler_tpe_ops;
 
+/* v to four significant digits, kept inside [lo, hi]: how drawn numbers are
+ * written (random search and TPE). */
+double sampler_round4(double v, double lo, double hi);
+
 /* The random draw of trial k (random search, and TPE's start-up trials). */
 int sampler_random_draw(const cfg_sweep *S, int k, node **values, sw_err *err);
 

@@ -12,7 +12,7 @@
 
 /* Four significant digits read better in reports and lose nothing a
  * search can tell apart; clamped so rounding stays inside [lo, hi]. */
-static double round4(double v, double lo, double hi) {
+double sampler_round4(double v, double lo, double hi) {
     char buf[32];
     snprintf(buf, sizeof buf, "%.4g", v);
     double r = strtod(buf, NULL);
@@ -34,10 +34,10 @@ int sampler_random_draw(const cfg_sweep *S, int k, node **values, sw_err *err) {
         } else if (P->dist == DIST_LOG_UNIFORM) {
             double u = rng_uniform(&r);
             double v = exp(log(P->min) + u * (log(P->max) - log(P->min)));
-            values[i] = node_new_double(round4(v, P->min, P->max));
+            values[i] = node_new_double(sampler_round4(v, P->min, P->max));
         } else {
             double v = P->min + rng_uniform(&r) * (P->max - P->min);
-            values[i] = node_new_double(round4(v, P->min, P->max));
+            values[i] = node_new_double(sampler_round4(v, P->min, P->max));
         }
         if (!values[i]) return err_set(err, ERR_INTERNAL, "out of memory");
     }

@@ -247,21 +247,12 @@ static int cmp_trial(const void *a, const void *b) {
     return x->trial - y->trial;
 }
 
-/* Four significant digits, as random search: readable, and inside [lo, hi]. */
-static double round4(double v, double lo, double hi) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%.4g", v);
-    double r = strtod(buf, NULL);
-    return r < lo ? lo : r > hi ? hi : r;
-}
-
 /* below[i] = 1 for the observations in the best gamma(n). */
 static void split(const sampler_obs *obs, int nobs, int *below) {
-    int n = 0, ndone = 0;
+    int n = 0;
     for (int i = 0; i < nobs; i++) {
         below[i] = 0;
         n += obs[i].state != OBS_RUNNING;
-        ndone += obs[i].state == OBS_DONE;
     }
     int nb = (n + 9) / 10;
     if (nb > 25) nb = 25;
@@ -282,7 +273,6 @@ static void split(const sampler_obs *obs, int nobs, int *below) {
                                isnan(obs[i].last_score) ? INFINITY : -obs[i].last_score, obs[i].trial};
     qsort(rk, (size_t)c, sizeof *rk, cmp_ranked);
     for (int i = 0; i < nb && i < c; i++) below[rk[i].idx] = 1;
-    (void)ndone;
     free(rk);
 }
 
@@ -330,7 +320,7 @@ static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node
             }
             if (sp.ncat) values[p] = node_clone(P->values->items[(int)best]);
             else if (sp.is_int) values[p] = node_new_int((long long)best);
-            else values[p] = node_new_double(round4(sp.log ? exp(best) : best, P->min, P->max));
+            else values[p] = node_new_double(sampler_round4(sp.log ? exp(best) : best, P->min, P->max));
             if (!values[p]) rc = err_set(err, ERR_INTERNAL, "out of memory");
         }
         parzen_free(&l);
