@@ -81,6 +81,7 @@ test-e2e: sweep $(BUILD)/gen_data
 	tests/e2e.sh
 	tests/e2e_bad.sh
 	tests/e2e_sweep.sh
+	tests/e2e_shards.sh
 
 test-full: test data
 	tests/e2e_mnist.sh
@@ -114,6 +115,7 @@ test-asan: | deps-check
 	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e.sh
 	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e_bad.sh
 	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e_sweep.sh
+	$(SAN_ENV) SWEEP=$(ASAN_BUILD)/sweep tests/e2e_shards.sh
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan, built in
 # build-fuzz/. `make fuzz FUZZ_SECONDS=600` runs each for that long (both at

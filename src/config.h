@@ -94,6 +94,8 @@ typedef struct cfg_sweep {
     stop_metric target_metric;
     double target_value;     /* not NaN: the sweep ends when an epoch reaches it */
     uint64_t seed;        /* random: the draws */
+    uint64_t stream;      /* added to every draw's stream number: K << 32 for shard K of
+                           * an adaptive sweep (its own search), else 0; not in the file */
     int nparams;
     cfg_param params[CFG_MAX_PARAMS];
 } cfg_sweep;

@@ -19,6 +19,7 @@
 #include "plot.h"
 #include "report.h"
 #include "sched.h"
+#include "shards.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -42,7 +43,11 @@ static const char run_usage[] =
     "\n"
     "options:\n"
     "  -j N          train N trials at once, one worker process (one core) each\n"
-    "  --db PATH     the database (default: experiments/NAME.db)\n"
+    "  --db PATH     the database (default: experiments/NAME.db, with --shard\n"
+    "                experiments/NAME.shard-K-of-N.db)\n"
+    "  --shard K/N   train only shard K (from 0) of N: the trials of grid and random\n"
+    "                search dealt by expected cost; with tpe, a search of its own\n"
+    "                (sweep merge joins the shards' databases)\n"
     "  --dry-run     list the trials and exit\n"
     "  -v            a line per epoch even when stderr is not a terminal\n"
     "  --save        write each run's best parameters to experiments/NAME/runs/RUN_ID.ckpt\n"
@@ -64,11 +69,13 @@ static char *resolved_yaml(const cfg_file *c, sw_err *err) {
 }
 
 /* experiments/NAME.db, creating experiments/ if needed. */
-static int default_db(char *path, size_t size, const char *name, sw_err *err) {
+/* experiments/NAME.db (shard K of N: experiments/NAME.shard-K-of-N.db). */
+static int default_db(char *path, size_t size, const char *name, int k, int n, sw_err *err) {
     if (mkdir("experiments", 0777) && errno != EEXIST)
         return err_set(err, ERR_INPUT, "cannot create experiments/: %s; pass --db PATH",
                        strerror(errno));
-    snprintf(path, size, "experiments/%s.db", name);
+    if (n) snprintf(path, size, "experiments/%s.shard-%d-of-%d.db", name, k, n);
+    else snprintf(path, size, "experiments/%s.db", name);
     return 0;
 }
 
@@ -84,6 +91,7 @@ static int parse_int_arg(const char *s, int lo, int hi, int *out) {
 typedef struct run_args {
     const char *file, *db;
     int jobs, dry, verbose, nover;
+    int shard_k, shard_n;  /* --shard K/N; shard_n 0: the whole sweep */
     char **over;
 } run_args;
 
@@ -101,6 +109,20 @@ static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
         } else if (!strcmp(s, "--db")) {
             if (i + 1 >= argc) return err_set(err, ERR_INPUT, "sweep run: --db needs a path");
             a->db = argv[++i];
+        } else if (!strcmp(s, "--shard")) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            char *slash = strchr(v, '/'), kbuf[16];
+            if (!slash || (size_t)(slash - v) >= sizeof kbuf) a->shard_n = 0;
+            else {
+                memcpy(kbuf, v, (size_t)(slash - v));
+                kbuf[slash - v] = '\0';
+                if (parse_int_arg(slash + 1, 1, 100000, &a->shard_n) ||
+                    parse_int_arg(kbuf, 0, a->shard_n - 1, &a->shard_k))
+                    a->shard_n = 0;
+            }
+            if (!a->shard_n)
+                return err_set(err, ERR_INPUT, "sweep run: --shard needs K/N with 0 <= K < N, "
+                               "e.g. --shard 0/4 (got '%s')", v);
         } else if (!strcmp(s, "--dry-run")) {
             a->dry = 1;
         } else if (!strcmp(s, "-v") || !strcmp(s, "--verbose")) {
@@ -132,7 +154,7 @@ static void print_trials(const cfg_file *cfg, const sweep_plan *plan) {
     for (int k = 0; k < plan->ntrials; k++) {
         char desc[512];
         sweep_describe(&plan->trials[k], desc, sizeof desc);
-        printf("%5d  %s\n", k, desc[0] ? desc : "(the base config)");
+        printf("%5d  %s\n", plan->trials[k].index, desc[0] ? desc : "(the base config)");
     }
 }
 
@@ -140,8 +162,10 @@ static void print_trials(const cfg_file *cfg, const sweep_plan *plan) {
 static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, const run_args *a,
                     sw_err *err) {
     char dbpath[1200];
+    char shard[32] = "";
+    if (a->shard_n) snprintf(shard, sizeof shard, "%d/%d", a->shard_k, a->shard_n);
     if (a->db) snprintf(dbpath, sizeof dbpath, "%s", a->db);
-    else if (default_db(dbpath, sizeof dbpath, cfg->name, err)) return -1;
+    else if (default_db(dbpath, sizeof dbpath, cfg->name, a->shard_k, a->shard_n, err)) return -1;
     char *yaml = resolved_yaml(cfg, err);
     if (!yaml) return -1;
     store *st = NULL;
@@ -150,14 +174,15 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     store_counts cnt;
     if ((rc = store_open(&st, dbpath, 0, err)) ||
         (rc = store_sweep(st, cfg->name, yaml, SWEEP_VERSION, &sweep_id, err)) ||
+        (rc = store_sweep_shard(st, sweep_id, shard[0] ? shard : NULL, plan->ntrials, err)) ||
         (rc = sched_add_trials(sc, st, sweep_id, 0, plan->ntrials, &added, err)) ||
         (rc = store_retry_failed(st, sweep_id, &retried, err)) ||
         (rc = store_counts_get(st, sweep_id, &cnt, err)))
         goto out;
     int rows = cnt.pending + cnt.running + cnt.done + cnt.failed + cnt.diverged + cnt.stopped +
                cnt.pruned;
-    fprintf(stderr, "%s: %d trial%s, %d to train with %d worker%s; results in %s\n", cfg->name,
-            plan->ntrials, plan->ntrials == 1 ? "" : "s", cnt.pending + cnt.stopped + cnt.running,
+    fprintf(stderr, "%s%s%s: %d trial%s, %d to train with %d worker%s; results in %s\n",
+            cfg->name, shard[0] ? " shard " : "", shard, plan->ntrials, plan->ntrials == 1 ? "" : "s", cnt.pending + cnt.stopped + cnt.running,
             a->jobs, a->jobs == 1 ? "" : "s", dbpath);
     if (plan->ntrials > rows && !plan->adaptive)
         fprintf(stderr, "%d trial(s) already done in an earlier sweep of this database (same "
@@ -214,16 +239,18 @@ static int cmd_run(int argc, char **argv, sw_err *err) {
         cfg_free(&cfg);
         return -1;
     }
-    if (a.dry) {
-        print_trials(&cfg, &plan);
-    } else {
-        sched sc;
+    /* Shard K of an adaptive sweep draws from streams of its own. */
+    if (a.shard_n && plan.adaptive) cfg.sweep.stream = (uint64_t)a.shard_k << 32;
+    sched sc;
+    int prepared = 0;
+    if (a.shard_n || !a.dry) {  /* a shard's trials depend on their cost: the data's shape */
         rc = sched_prepare(&sc, &cfg, &plan, err);
-        if (!rc) {
-            rc = run_plan(&cfg, &plan, &sc, &a, err);
-            sched_free(&sc);
-        }
+        prepared = !rc;
+        if (!rc && a.shard_n) rc = sched_shard(&sc, a.shard_k, a.shard_n, err);
     }
+    if (!rc && a.dry) print_trials(&cfg, &plan);
+    else if (!rc) rc = run_plan(&cfg, &plan, &sc, &a, err);
+    if (prepared) sched_free(&sc);
     sweep_plan_free(&plan);
     cfg_free(&cfg);
     return rc;
@@ -395,10 +422,67 @@ out:
     return ret;
 }
 
+static const char merge_usage[] =
+    "usage: sweep merge OUT.db SHARD.db...\n"
+    "\n"
+    "Join the databases of a sweep run in shards (sweep run --shard K/N) into OUT.db\n"
+    "(created if missing), which sweep report, sweep plot and sqlite3 then read.\n"
+    "Shards of another config, of another schema version, or files that are not\n"
+    "sweep databases are refused. A trial already in OUT.db is replaced only by a\n"
+    "more finished run of it, so merging a shard twice adds nothing. The merge is\n"
+    "done on a copy renamed over OUT.db at the end: interrupted, OUT.db is as it was.\n";
+
+static int cmd_merge(int argc, char **argv, sw_err *err) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(merge_usage, stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-')
+            return err_set(err, ERR_INPUT, "sweep merge: unknown option '%s'; see sweep merge --help",
+                           argv[i]);
+    }
+    if (argc < 3)
+        return err_set(err, ERR_INPUT, "sweep merge: which files? usage: sweep merge OUT.db "
+                       "SHARD.db...");
+    if (shards_merge(argv[1], argv + 2, argc - 2, stdout, err)) return -1;
+    printf("merged %d shard file%s into %s (sweep report %s)\n", argc - 2, argc == 3 ? "" : "s",
+           argv[1], argv[1]);
+    return 0;
+}
+
+static const char status_usage[] =
+    "usage: sweep status DB-or-PATTERN...\n"
+    "\n"
+    "How far a sweep run in shards has got: per shard database, its trials done,\n"
+    "pruned, diverged, failed, running and pending, and the shards that have no\n"
+    "database yet. Quote a pattern to let sweep expand it:\n"
+    "  sweep status 'experiments/NAME.shard-*-of-4.db'\n"
+    "Exits 1 when a shard has failed trials or cannot be read.\n";
+
+static int cmd_status(int argc, char **argv, sw_err *err) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(status_usage, stdout);
+            return 0;
+        }
+        if (argv[i][0] == '-')
+            return err_set(err, ERR_INPUT, "sweep status: unknown option '%s'", argv[i]);
+    }
+    if (argc < 2)
+        return err_set(err, ERR_INPUT, "sweep status: which databases? usage: sweep status "
+                       "'experiments/NAME.shard-*-of-N.db'");
+    int bad = 0;
+    if (shards_status(argv + 1, argc - 1, stdout, &bad, err)) return -1;
+    return bad ? err_set(err, ERR_INTERNAL, "a shard failed or cannot be read (see above)") : 0;
+}
+
 static const command commands[] = {
     {"run", cmd_run, "train the trials of a config file, logging to SQLite", run_usage},
     {"report", cmd_report, "best configurations and per-parameter tables of a database", report_usage},
     {"plot", cmd_plot, "gnuplot charts of a database (PNG and SVG)", plot_usage},
+    {"merge", cmd_merge, "join the databases of a sweep's shards into one", merge_usage},
+    {"status", cmd_status, "progress of a sweep's shards", status_usage},
     {"schema", cmd_schema, "print the database schema", schema_usage},
     {"eval", cmd_eval, "test loss and accuracy of a saved checkpoint", eval_usage},
 };

@@ -96,8 +96,11 @@ static int setup_layers(nn_net *net, const layer_spec *specs, int nspecs, net_si
     return 0;
 }
 
-int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
-             sw_err *err) {
+/* nn_check's work; *madds (if not NULL) gets the multiply-adds of one
+ * example's forward pass: a dense layer's weights, a conv layer's weights at
+ * every output position, one per output for the others. */
+static int check_layers(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
+                        double *madds, sw_err *err) {
     nn_net net;
     memset(&net, 0, sizeof net);
     net.input = input;
@@ -108,8 +111,28 @@ int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, i
     net_sizes z;
     int rc = setup_layers(&net, specs, nspecs, &z, err);
     if (rc && bad) *bad = net.bad_layer;
+    if (!rc && madds) {
+        *madds = 0;
+        for (int i = 0; i < net.nlayers; i++) {
+            const nn_layer *L = &net.layers[i];
+            *madds += L->spec.type == LAYER_CONV ? (double)L->nparams * L->out.h * L->out.w
+                      : L->spec.type == LAYER_DENSE ? (double)L->nparams
+                                                    : (double)L->out_size;
+        }
+    }
     free(net.layers);
     return rc;
+}
+
+int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
+             sw_err *err) {
+    return check_layers(specs, nspecs, input, classes, bad, NULL, err);
+}
+
+double nn_madds(const layer_spec *specs, int nspecs, nn_shape input, int classes) {
+    double m = 0;
+    sw_err e = {0, ""};
+    return check_layers(specs, nspecs, input, classes, NULL, &m, &e) ? 0 : m;
 }
 
 int nn_build(nn_net *net, const layer_spec *specs, int nspecs, nn_shape input, int classes,

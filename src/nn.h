@@ -108,6 +108,9 @@ void nn_free(nn_net *net);
 /* Only the checks of nn_build; *bad gets the index of the spec at fault. */
 int nn_check(const layer_spec *specs, int nspecs, nn_shape input, int classes, int *bad,
              sw_err *err);
+/* Multiply-adds of one example's forward pass (0 if the layers do not fit):
+ * the expected cost of a trial is this times examples times epochs. */
+double nn_madds(const layer_spec *specs, int nspecs, nn_shape input, int classes);
 /* He initialisation of every layer from seed; also seeds the dropout stream. */
 void nn_init(nn_net *net, uint64_t seed);
 

@@ -23,7 +23,7 @@ static int random_count(const sampler *s) { return s->spec->trials; }
 
 int sampler_random_draw(const cfg_sweep *S, int k, node **values, sw_err *err) {
     rng r;
-    rng_seed(&r, S->seed, 1000 + (uint64_t)k);
+    rng_seed(&r, S->seed, S->stream + 1000 + (uint64_t)k);
     for (int i = 0; i < S->nparams; i++) {
         const cfg_param *P = &S->params[i];
         if (P->values) {

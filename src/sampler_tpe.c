@@ -295,7 +295,7 @@ static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node
     for (int i = 0; i < nobs; i++) ord[i] = (ranked){i, 0, 0, obs[i].trial};
     qsort(ord, (size_t)nobs, sizeof *ord, cmp_trial);
     rng r;
-    rng_seed(&r, S->seed, 5000 + (uint64_t)k);
+    rng_seed(&r, S->seed, S->stream + 5000 + (uint64_t)k);
     int rc = 0;
     for (int p = 0; p < S->nparams && !rc; p++) {
         const cfg_param *P = &S->params[p];

@@ -144,6 +144,32 @@ void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t s
     nn_describe(L, nl, model, size);
 }
 
+int sched_shard(sched *s, int K, int N, sw_err *err) {
+    int n = s->plan->ntrials, rc;
+    double *cost = calloc((size_t)n + 1, sizeof *cost);
+    int *kept = calloc((size_t)n + 1, sizeof *kept);
+    if (!cost || !kept) {
+        free(cost);
+        free(kept);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    for (int k = 0; k < n; k++) {
+        const run_cfg *r = &s->plan->trials[k].cfg;
+        const data_set *tr = &s->datasets[s->trial_dataset[k]].train;
+        layer_spec L[CFG_MAX_LAYERS];
+        int nl = cfg_layers(&r->model, tr->classes, L, CFG_MAX_LAYERS);
+        int ex = (r->data.limit > 0 && r->data.limit < tr->n ? r->data.limit : tr->n) -
+                 r->data.validation;
+        cost[k] = (double)r->train.epochs * ex *
+                  nn_madds(L, nl, (nn_shape){tr->c, tr->h, tr->w, 0}, tr->classes);
+    }
+    if (!(rc = sweep_plan_shard(s->plan, cost, K, N, kept, err)))
+        for (int j = 0; j < s->plan->ntrials; j++) s->trial_dataset[j] = s->trial_dataset[kept[j]];
+    free(cost);
+    free(kept);
+    return rc;
+}
+
 int sched_add_trials(const sched *sc, store *st, int64_t sweep_id, int from, int to, int *added,
                      sw_err *err) {
     const sweep_plan *plan = sc->plan;
@@ -171,7 +197,7 @@ int sched_add_trials(const sched *sc, store *st, int64_t sweep_id, int from, int
             break;
         }
         sched_model_text(sc, k, texts[4 * m + 2], texts[4 * m + 3], 256);
-        t[m] = (store_trial){.trial = k, .params = texts[4 * m], .swept = texts[4 * m + 1],
+        t[m] = (store_trial){.trial = plan->trials[k].index, .params = texts[4 * m], .swept = texts[4 * m + 1],
                              .hidden = texts[4 * m + 2], .model = texts[4 * m + 3],
                              .epochs = r->train.epochs,
                              .batch_size = r->train.batch_size,
@@ -419,11 +445,12 @@ typedef struct outcome {
     double last_score;
 } outcome;
 
-typedef struct replay_ctx { pruner *pr; outcome *out; int n; } replay_ctx;
+typedef struct replay_ctx { pruner *pr; outcome *out; int n; const sweep_plan *plan; } replay_ctx;
 
 static void replay(void *ctx, int trial, int epoch, double val_acc, double val_loss,
                    const char *status) {
     replay_ctx *r = ctx;
+    if ((trial = sweep_plan_local(r->plan, trial)) < 0) return; /* not this shard's */
     if (epoch > 0) {
         pruner_report(r->pr, trial, epoch, pruner_score(r->pr->cfg.metric, val_acc, val_loss), NULL);
         if (trial >= 0 && trial < r->n) {
@@ -446,14 +473,15 @@ typedef struct swept_ctx { sched *s; } swept_ctx;
 
 static int take_swept(void *ctx, int trial, const char *json, sw_err *err) {
     sched *s = ((swept_ctx *)ctx)->s;
-    if (trial < 0 || trial >= s->plan->ntrials || !json) return 0;
+    int k = sweep_plan_local(s->plan, trial);
+    if (k < 0 || !json) return 0;
     node *m = NULL;
     if (node_parse_string(&m, json, strlen(json), "the database", err)) return -1;
     if (!m || m->kind != NODE_MAP) {
         node_free(m);
         return err_set(err, ERR_INPUT, "trial %d's swept values in the database are not a mapping", trial);
     }
-    return sweep_plan_set(s->plan, s->cfg, trial, m, err);
+    return sweep_plan_set(s->plan, s->cfg, k, m, err);
 }
 
 /* Trial k of an adaptive sweep with j workers learns from trials 0..k-j
@@ -586,7 +614,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     const cfg_sweep *S = &s->cfg->sweep;
     const cfg_early_stop *es = S->present ? &S->early_stop : &none;
     outcome *out = calloc((size_t)s->plan->ntrials, sizeof *out);
-    replay_ctx rctx = {&pr, out, s->plan->ntrials};
+    replay_ctx rctx = {&pr, out, s->plan->ntrials, s->plan};
     swept_ctx sctx = {s};
     int init_bad = !out || pruner_init(&pr, es, max_epochs(s->plan, S), s->cfg->name, err);
     if (!out && !init_bad) init_bad = err_set(err, ERR_INTERNAL, "out of memory");
@@ -650,7 +678,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 continue;
             }
             if (got == 0) { more = 0; break; }
-            if (tk >= s->plan->ntrials) { /* a row this plan does not know: leave it be */
+            if ((tk = sweep_plan_local(s->plan, tk)) < 0) { /* a row this plan does not know */
                 if (store_finish(st, run_id, "failed", NULL, "trial not in this config", err))
                     rc = -1;
                 continue;
@@ -745,7 +773,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 p.finished++;
                 s->trials_ended++;
                 p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
-                fprintf(stderr, "sweep: trial %d failed: %s\n", w->trial, why);
+                fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, why);
                 continue;
             }
             if (m.type == MSG_EPOCH) {
@@ -768,7 +796,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                     ending = 1;
                     if (p.on)
                         fprintf(stderr, "sweep: trial %d reached the target (%s %g) in epoch %d\n",
-                                w->trial, S->target_metric == METRIC_VAL_LOSS ? "val_loss" : "val_acc",
+                                t->index, S->target_metric == METRIC_VAL_LOSS ? "val_loss" : "val_acc",
                                 S->target_value, m.epoch.epoch);
                 }
                 give_verdicts(s, &pr, slots, nslots);
@@ -792,7 +820,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                     fprintf(stderr,
                             "[%d/%d done, ETA %s] trial %d%s%s%s epoch %d/%d  loss %.4f  val "
                             "%s  best %s  %.1fs\n",
-                            p.finished, p.total, eta, w->trial, desc[0] ? " (" : "", desc,
+                            p.finished, p.total, eta, t->index, desc[0] ? " (" : "", desc,
                             desc[0] ? ")" : "", m.epoch.epoch, t->cfg.train.epochs,
                             m.epoch.train_loss, val, best, m.epoch.seconds);
                 }
@@ -821,16 +849,16 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 w->busy = 0;
                 if (p.on || !ok) {
                     if (!ok)
-                        fprintf(stderr, "sweep: trial %d failed: %s\n", w->trial, m.error);
+                        fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, m.error);
                     else if (m.result.status == TRAIN_DIVERGED)
-                        fprintf(stderr, "trial %d diverged in epoch %d\n", w->trial,
+                        fprintf(stderr, "trial %d diverged in epoch %d\n", t->index,
                                 m.result.diverged_epoch);
                     else if (m.result.status == TRAIN_PRUNED)
                         fprintf(stderr, "trial %d pruned after epoch %d (best val %.2f%%)\n",
-                                w->trial, m.result.epochs_run, 100 * m.result.best_val_acc);
+                                t->index, m.result.epochs_run, 100 * m.result.best_val_acc);
                     else
                         fprintf(stderr, "trial %d %s: test %.2f%% (best epoch %d, %.1f s)\n",
-                                w->trial, status, 100 * m.result.test_acc, m.result.best_epoch,
+                                t->index, status, 100 * m.result.test_acc, m.result.best_epoch,
                                 m.result.train_seconds);
                 }
             }

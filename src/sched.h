@@ -49,6 +49,11 @@ typedef struct sched_opts {
 int sched_prepare(sched *s, const cfg_file *cfg, sweep_plan *plan, sw_err *err);
 void sched_free(sched *s);
 
+/* Keep only shard K of N of the plan's trials (sweep_plan_shard), the
+ * expected cost of a trial being its epochs x training examples x
+ * multiply-adds per example (nn_madds). After sched_prepare. */
+int sched_shard(sched *s, int K, int N, sw_err *err);
+
 /* Texts of trial k's model for the runs table: the dense hidden sizes
  * ("512-256") and the whole model ("conv32k5-pool2-512-do0.5"). */
 void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t size);

@@ -81,7 +81,10 @@ static const char schema_sql[] =
     "    config      TEXT NOT NULL,\n"
     "    created_at  TEXT NOT NULL,\n"
     "    host        TEXT,\n"
-    "    version     TEXT           -- of the sweep program that created it\n"
+    "    version     TEXT,          -- of the sweep program that created it\n"
+    "    shard       TEXT,          -- \"K/N\": this file holds shard K of N (sweep run --shard);\n"
+    "                               -- NULL: the whole sweep, or a merge of shards\n"
+    "    trials      INTEGER        -- trials of this sweep (of the shard), run or not\n"
     ");\n"
     "\n"
     "-- A run: one trial of a sweep, its settings, its state and its results.\n"
@@ -136,7 +139,7 @@ static const char schema_sql[] =
 /* Cached statements, prepared on first use. */
 enum {
     Q_JSON_QUOTE, Q_JSON_BOOL, Q_JSON_APPEND, Q_JSON_PAIR, Q_JSON_OBJECT,
-    Q_SWEEP_FIND, Q_SWEEP_ADD, Q_TRIAL_ADD, Q_CLAIM_FIND, Q_CLAIM_SET, Q_EPOCHS_CLEAR,
+    Q_SWEEP_FIND, Q_SWEEP_ADD, Q_SWEEP_SHARD, Q_TRIAL_ADD, Q_CLAIM_FIND, Q_CLAIM_SET, Q_EPOCHS_CLEAR,
     Q_EPOCH_PUT, Q_FINISH, Q_COUNTS, Q_COUNT
 };
 
@@ -150,6 +153,7 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_JSON_PAIR] = "SELECT json_insert(?1, '$[#]', json_array(?2, json(?3)))",
     [Q_JSON_OBJECT] = "SELECT json_group_object(p.value ->> 0, p.value -> 1) FROM json_each(?1) p",
     [Q_SWEEP_FIND] = "SELECT id FROM sweeps WHERE name = ?1 AND config = ?2 ORDER BY id LIMIT 1",
+    [Q_SWEEP_SHARD] = "UPDATE sweeps SET shard = ?1, trials = ?2 WHERE id = ?3",
     [Q_SWEEP_ADD] = "INSERT INTO sweeps(name, config, created_at, host, version) "
                     "VALUES (?1, ?2, " NOW ", ?3, ?4)",
     [Q_TRIAL_ADD] = "INSERT INTO runs(sweep_id, trial, params, swept, hidden, epochs, batch_size, "
@@ -374,6 +378,13 @@ static int check_schema(store *s, int readonly, sw_err *err) {
                     "DROP VIEW IF EXISTS results;" RESULTS_VIEW "PRAGMA user_version = 3;",
                  "migrating the schema from version 2", err))
             goto fail;
+        d.version = 3;
+    }
+    if (d.version == 3) { /* 3 -> 4: sweeps gain shard and trials */
+        if (exec(s, "ALTER TABLE sweeps ADD COLUMN shard TEXT;"
+                    "ALTER TABLE sweeps ADD COLUMN trials INTEGER; PRAGMA user_version = 4;",
+                 "migrating the schema from version 3", err))
+            goto fail;
     }
     if (commit(s, "opening", err)) goto fail;
     return 0;
@@ -562,6 +573,15 @@ int store_sweep(store *s, const char *name, const char *config, const char *vers
 fail:
     rollback(s);
     return -1;
+}
+
+int store_sweep_shard(store *s, int64_t sweep_id, const char *shard, int trials, sw_err *err) {
+    sqlite3_stmt *st = query(s, Q_SWEEP_SHARD, err);
+    if (!st) return -1;
+    bind_text(st, 1, shard);
+    sqlite3_bind_int(st, 2, trials);
+    sqlite3_bind_int64(st, 3, sweep_id);
+    return run(s, st, "recording the shard", err);
 }
 
 int store_add_trials(store *s, int64_t sweep_id, const store_trial *t, int n, int *added,

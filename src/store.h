@@ -16,7 +16,7 @@
 #include "node.h"
 #include "train.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store;
 
@@ -38,6 +38,10 @@ int store_json(store *s, const node *n, char **out, sw_err *err);
 /* The sweeps row with this name and config text, created if missing. */
 int store_sweep(store *s, const char *name, const char *config, const char *version,
                 int64_t *sweep_id, sw_err *err);
+
+/* Record what the sweeps row's file holds: shard "K/N" (NULL: the whole
+ * sweep) and its number of trials. */
+int store_sweep_shard(store *s, int64_t sweep_id, const char *shard, int trials, sw_err *err);
 
 /* What a runs row is made from; strings are copied. */
 typedef struct store_trial {

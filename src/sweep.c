@@ -130,6 +130,67 @@ int sweep_plan_set(sweep_plan *p, const cfg_file *c, int k, node *swept, sw_err 
     sweep_trial *t = &p->trials[k];
     node_free(t->swept);
     t->swept = swept;
-    t->index = k;
     return resolve_trial(t, c, err);
+}
+
+typedef struct costed { int k; double cost; } costed;
+
+static int by_cost(const void *a, const void *b) {
+    const costed *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost < y->cost ? 1 : -1;
+    return x->k - y->k;
+}
+
+int sweep_plan_shard(sweep_plan *p, const double *cost, int K, int N, int *kept, sw_err *err) {
+    if (N < 1 || K < 0 || K >= N)
+        return err_set(err, ERR_INTERNAL, "shard %d/%d does not exist", K, N);
+    int n = p->ntrials, m = 0;
+    char *mine = calloc((size_t)n + 1, 1);
+    if (!mine) return err_set(err, ERR_INTERNAL, "out of memory");
+    if (p->adaptive) {
+        /* Its own search: local trial j is the sweep's trial j*N + K. */
+        for (int j = 0; j * N + K < n; j++) mine[j] = 1;
+    } else {
+        /* Longest first onto the least loaded shard (ties: the lower shard). */
+        costed *c = calloc((size_t)n + 1, sizeof *c);
+        double *load = calloc((size_t)N, sizeof *load);
+        if (!c || !load) {
+            free(c); free(load); free(mine);
+            return err_set(err, ERR_INTERNAL, "out of memory");
+        }
+        for (int k = 0; k < n; k++) c[k] = (costed){k, cost[k]};
+        qsort(c, (size_t)n, sizeof *c, by_cost);
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int s = 1; s < N; s++)
+                if (load[s] < load[best]) best = s;
+            load[best] += c[i].cost;
+            if (best == K) mine[c[i].k] = 1;
+        }
+        free(c);
+        free(load);
+    }
+    for (int k = 0; k < n; k++) {
+        if (!mine[k]) {
+            node_free(p->trials[k].swept);
+            continue;
+        }
+        if (p->adaptive) p->trials[k].index = k * N + K;
+        if (kept) kept[m] = k;
+        p->trials[m++] = p->trials[k];
+    }
+    p->ntrials = m;
+    free(mine);
+    return 0;
+}
+
+int sweep_plan_local(const sweep_plan *p, int trial) {
+    int lo = 0, hi = p->ntrials - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, t = p->trials[mid].index;
+        if (t == trial) return mid;
+        if (t < trial) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
 }

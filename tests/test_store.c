@@ -537,6 +537,8 @@ START_TEST(test_migrate_from_v1) {
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
                                   "DROP VIEW results; ALTER TABLE runs DROP COLUMN model; "
+                                  "ALTER TABLE sweeps DROP COLUMN shard; "
+                                  "ALTER TABLE sweeps DROP COLUMN trials; "
                                   "CREATE VIEW results AS SELECT s.name AS sweep, "
                                   "r.id AS run_id FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
                                   "WHERE r.status = 'done'; PRAGMA user_version = 1;",
@@ -566,6 +568,8 @@ START_TEST(test_migrate_from_v2) {
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
                                   "DROP VIEW results; ALTER TABLE runs DROP COLUMN model; "
+                                  "ALTER TABLE sweeps DROP COLUMN shard; "
+                                  "ALTER TABLE sweeps DROP COLUMN trials; "
                                   "INSERT INTO runs(sweep_id, trial, params, hidden, status) "
                                   "VALUES (1, 0, '{}', '256-do0.2', 'done'); "
                                   "CREATE VIEW results AS SELECT s.name AS sweep, r.sweep_id, "
@@ -575,8 +579,33 @@ START_TEST(test_migrate_from_v2) {
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     s = open_ok(path);
-    ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), 3);
+    ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     ck_assert_int_eq(q_int(store_handle(s), "SELECT count(*) FROM results WHERE model = '256-do0.2'"), 1);
+    store_close(s);
+}
+END_TEST
+
+/* Version 3 had no sweeps.shard and sweeps.trials: the step to 4 adds them,
+ * empty, and store_sweep_shard fills them. */
+START_TEST(test_migrate_from_v3) {
+    const char *path = P("v3.db");
+    store *s = open_ok(path);
+    int64_t id;
+    ck_assert_int_eq(store_sweep(s, "old", "cfg: 1", "0.1", &id, NULL), 0);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE sweeps DROP COLUMN shard; "
+                                  "ALTER TABLE sweeps DROP COLUMN trials; PRAGMA user_version = 3;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    s = open_ok(path);
+    ck_assert_int_eq(q_int(store_handle(s), "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(q_int(store_handle(s), "SELECT count(*) FROM sweeps WHERE shard IS NULL AND "
+                                            "trials IS NULL"), 1);
+    sw_err e = {0};
+    ck_assert_int_eq(store_sweep_shard(s, id, "2/4", 7, &e), 0);
+    ck_assert_int_eq(q_int(store_handle(s), "SELECT trials FROM sweeps WHERE shard = '2/4'"), 7);
     store_close(s);
 }
 END_TEST
@@ -630,7 +659,7 @@ START_TEST(test_open_newer_schema) {
     ck_assert_int_eq(sqlite3_open(P("newer.db"), &db), SQLITE_OK);
     exec_ok(db, "PRAGMA user_version = 99");
     sqlite3_close(db);
-    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 3); "
+    open_fails(P("newer.db"), " was written by a newer sweep (schema version 99; this one knows up to 4); "
                               "upgrade sweep");
 }
 END_TEST
@@ -723,6 +752,7 @@ Suite *store_suite(void) {
     tcase_add_test(tc, test_schema_created);
     tcase_add_test(tc, test_migrate_from_v1);
     tcase_add_test(tc, test_migrate_from_v2);
+    tcase_add_test(tc, test_migrate_from_v3);
     tcase_add_test(tc, test_reopen_keeps_data);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_sweep_find_or_create);
