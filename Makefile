@@ -27,7 +27,7 @@ OBJS    := $(SRCS:src/%.c=$(BUILD)/%.o)
 TSRCS   := $(wildcard tests/test_*.c) tests/check_main.c
 TOBJS   := $(TSRCS:tests/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all demo plots deps deps-check test test-unit test-e2e test-full bench data data-fashion clean \
+.PHONY: all demo plots deps deps-check test test-unit test-e2e test-full test-slurm bench data data-fashion clean \
         test-asan fuzz fuzz-build
 
 all: sweep
@@ -85,6 +85,11 @@ test-e2e: sweep $(BUILD)/gen_data
 
 test-full: test data
 	tests/e2e_mnist.sh
+
+# sweep slurm on a real one-node Slurm cluster (installs slurm-wlm and munge;
+# needs root to start the daemons).
+test-slurm: sweep data
+	tests/e2e_slurm.sh
 
 data:
 	@scripts/fetch-data.sh mnist data/mnist

@@ -7,6 +7,7 @@
  * code (2 for bad input, 1 otherwise, 128+N after signal N). */
 #include <cblas.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "report.h"
 #include "sched.h"
 #include "shards.h"
+#include "slurm.h"
 #include "store.h"
 #include "sweep.h"
 
@@ -477,12 +479,132 @@ static int cmd_status(int argc, char **argv, sw_err *err) {
     return bad ? err_set(err, ERR_INTERNAL, "a shard failed or cannot be read (see above)") : 0;
 }
 
+static const char slurm_usage[] =
+    "usage: sweep slurm FILE.yaml --tasks N [options] [KEY=VALUE ...]\n"
+    "\n"
+    "Write experiments/NAME/slurm/sweep.sbatch, a Slurm job array of N tasks in which\n"
+    "task K checks the data and runs sweep run FILE.yaml --shard K/N into its own\n"
+    "database, experiments/NAME.shard-K-of-N.db, and merge.sbatch, a job that joins\n"
+    "them into experiments/NAME.db with sweep merge. Paths in the scripts are\n"
+    "absolute: run this from the folder the config's paths are relative to, on a\n"
+    "file system the compute nodes share.\n"
+    "\n"
+    "options:\n"
+    "  --tasks N            the array's size (required)\n"
+    "  --cpus-per-task C    CPUs per task, each task's -j (default 1)\n"
+    "  --partition P        --time HH:MM:SS        --mem M (e.g. 4G)\n"
+    "                       passed to Slurm as #SBATCH lines (default: the cluster's)\n"
+    "  --submit             submit both with sbatch (the merge after the whole array\n"
+    "                       succeeded) and print the job ids\n"
+    "  KEY=VALUE            an override, passed on to every task\n";
+
+/* The absolute form of path (which may not exist yet); -1 if too long. */
+static int absolute(const char *path, char *out, size_t size) {
+    char cwd[4096];
+    if (size >= PATH_MAX && realpath(path, out)) return 0;
+    int n = path[0] == '/' || !getcwd(cwd, sizeof cwd) ? snprintf(out, size, "%s", path)
+                                                        : snprintf(out, size, "%s/%s", cwd, path);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int cmd_slurm(int argc, char **argv, sw_err *err) {
+    slurm_opts o = {.cpus = 1};
+    const char *file = NULL;
+    char **over = calloc((size_t)argc + 1, sizeof *over);
+    if (!over) return err_set(err, ERR_INTERNAL, "out of memory");
+    int nover = 0, rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(slurm_usage, stdout);
+            free(over);
+            return 0;
+        } else if (!strcmp(s, "--submit")) {
+            o.submit = 1;
+        } else if (!strcmp(s, "--tasks") || !strcmp(s, "--cpus-per-task")) {
+            int *dst = s[2] == 't' ? &o.tasks : &o.cpus;
+            if (!v || parse_int_arg(v, 1, 1000000, dst))
+                rc = err_set(err, ERR_INPUT, "sweep slurm: %s needs a positive number", s);
+            i++;
+        } else if (!strcmp(s, "--partition") || !strcmp(s, "--time") || !strcmp(s, "--mem")) {
+            if (!v) rc = err_set(err, ERR_INPUT, "sweep slurm: %s needs a value", s);
+            else if (s[2] == 'p') o.partition = v;
+            else if (s[2] == 't') o.time = v;
+            else o.mem = v;
+            i++;
+        } else if (s[0] == '-') {
+            rc = err_set(err, ERR_INPUT, "sweep slurm: unknown option '%s'; see sweep slurm --help", s);
+        } else if (strchr(s, '=')) {
+            over[nover++] = argv[i];
+        } else if (!file) {
+            file = s;
+        } else {
+            rc = err_set(err, ERR_INPUT, "sweep slurm: one config file at a time (got '%s' and '%s')",
+                         file, s);
+        }
+    }
+    if (!rc && !file)
+        rc = err_set(err, ERR_INPUT, "sweep slurm: which config? usage: sweep slurm FILE.yaml --tasks N");
+    if (rc || slurm_check(&o, err)) {
+        free(over);
+        return -1;
+    }
+    cfg_file cfg;
+    if (cfg_load(&cfg, file, over, nover, err)) {
+        free(over);
+        return -1;
+    }
+    sweep_plan plan;
+    if (sweep_plan_make(&plan, &cfg, err)) {
+        cfg_free(&cfg);
+        free(over);
+        return -1;
+    }
+    slurm_data *data = calloc((size_t)plan.ntrials + 1, sizeof *data);
+    char config[4096], exp[4096];
+    int nd = 0;
+    for (int k = 0; data && k < plan.ntrials; k++) {
+        slurm_data d;
+        snprintf(d.dataset, sizeof d.dataset, "%s", plan.trials[k].cfg.data.dataset);
+        if (absolute(plan.trials[k].cfg.data.dir, d.dir, sizeof d.dir)) {
+            rc = err_set(err, ERR_INPUT, "%s: the path is too long", plan.trials[k].cfg.data.dir);
+            break;
+        }
+        int j = 0;
+        while (j < nd && strcmp(data[j].dir, d.dir)) j++;
+        if (j == nd) data[nd++] = d;
+    }
+    if (!rc && absolute(file, config, sizeof config))
+        rc = err_set(err, ERR_INPUT, "%s: the path is too long", file);
+    if (rc) {
+    } else if (!data) rc = err_set(err, ERR_INTERNAL, "out of memory");
+    else if (mkdir("experiments", 0777) && errno != EEXIST)
+        rc = err_set(err, ERR_INPUT, "cannot create experiments/: %s", strerror(errno));
+    if (!rc && absolute("experiments", exp, sizeof exp))
+        rc = err_set(err, ERR_INPUT, "the working folder's path is too long");
+    if (!rc) {
+        o.name = cfg.name;
+        o.config = config;
+        o.over = over;
+        o.nover = nover;
+        o.data = data;
+        o.ndata = nd;
+        rc = slurm_write(&o, exp, stdout, err);
+    }
+    free(data);
+    sweep_plan_free(&plan);
+    cfg_free(&cfg);
+    free(over);
+    return rc;
+}
+
 static const command commands[] = {
     {"run", cmd_run, "train the trials of a config file, logging to SQLite", run_usage},
     {"report", cmd_report, "best configurations and per-parameter tables of a database", report_usage},
     {"plot", cmd_plot, "gnuplot charts of a database (PNG and SVG)", plot_usage},
     {"merge", cmd_merge, "join the databases of a sweep's shards into one", merge_usage},
     {"status", cmd_status, "progress of a sweep's shards", status_usage},
+    {"slurm", cmd_slurm, "write (and submit) a Slurm job array and its merge job", slurm_usage},
     {"schema", cmd_schema, "print the database schema", schema_usage},
     {"eval", cmd_eval, "test loss and accuracy of a saved checkpoint", eval_usage},
 };
