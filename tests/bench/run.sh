@@ -16,9 +16,11 @@
 #     the database's share of the run time, each worker's peak RSS (the
 #     kernel's ru_maxrss), and the whole process tree's peak memory (sum of
 #     PSS, sampled every 0.2 s): what a second worker adds.
+#  5. sweep merge of 100 shard databases holding 5,000,000 epoch rows
+#     (tests/bench/merge_bench.sh, shards made with sqlite3), median time.
 #
 # usage: tests/bench/run.sh [BUILD_DIR]
-#   env: EPOCHS=3 ROUNDS=3 BATCHES="32 64 128 256" CNN_EPOCHS=2 SECTIONS="1 2 3 4"
+#   env: EPOCHS=3 ROUNDS=3 BATCHES="32 64 128 256" CNN_EPOCHS=2 SECTIONS="1 2 3 4 5"
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -32,7 +34,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 
-SECTIONS=${SECTIONS:-1 2 3 4}
+SECTIONS=${SECTIONS:-1 2 3 4 5}
 CNN_EPOCHS=${CNN_EPOCHS:-2}
 section() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -81,7 +83,7 @@ else
 fi
 fi
 
-section 4 || exit 0
+if section 4; then
 echo
 echo "== 4. sweep throughput: tests/bench/sweep_bench.yaml, -j 1 and -j 2, $ROUNDS rounds =="
 # Peak of the summed PSS of a process and its children, in MB, while it runs;
@@ -131,3 +133,10 @@ awk -v t1="$t1" -v t2="$t2" -v q="$(median <"$tmp/ratio")" -v d1="$(median <"$tm
     printf "         worker peak RSS %.1f MB (-j 1), %.1f MB (-j 2)\n", r1, r2
     printf "         process tree peak PSS %d MB (-j 1), %d MB (-j 2): the second worker adds %d MB\n", p1, p2, p2 - p1
 }'
+fi
+
+if section 5; then
+echo
+echo "== 5. sweep merge: 100 shard databases, 5,000,000 epoch rows in all, $ROUNDS rounds =="
+tests/bench/merge_bench.sh 100 5000000 "$ROUNDS"
+fi
