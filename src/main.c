@@ -146,8 +146,12 @@ static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
     return 0;
 }
 
-static void print_trials(const cfg_file *cfg, const sweep_plan *plan) {
-    printf("%s: %d trial%s\n", cfg->name, plan->ntrials, plan->ntrials == 1 ? "" : "s");
+static void print_trials(const cfg_file *cfg, const sweep_plan *plan, const run_args *a) {
+    if (a->shard_n)
+        printf("%s shard %d/%d: %d trial%s\n", cfg->name, a->shard_k, a->shard_n, plan->ntrials,
+               plan->ntrials == 1 ? "" : "s");
+    else
+        printf("%s: %d trial%s\n", cfg->name, plan->ntrials, plan->ntrials == 1 ? "" : "s");
     if (plan->adaptive) {
         printf("(method %s: the first %d are random search's draws; each later one is chosen "
                "from the results before it)\n", "tpe", cfg->sweep.startup_trials);
@@ -250,7 +254,7 @@ static int cmd_run(int argc, char **argv, sw_err *err) {
         prepared = !rc;
         if (!rc && a.shard_n) rc = sched_shard(&sc, a.shard_k, a.shard_n, err);
     }
-    if (!rc && a.dry) print_trials(&cfg, &plan);
+    if (!rc && a.dry) print_trials(&cfg, &plan, &a);
     else if (!rc) rc = run_plan(&cfg, &plan, &sc, &a, err);
     if (prepared) sched_free(&sc);
     sweep_plan_free(&plan);

@@ -27,7 +27,8 @@ same "grid 6 trials / 4 shards: round robin" \
 H="sweep.parameters.model.hidden=[[8],[64],[256]] sweep.parameters.train.seed=[1,2]"
 same "unequal costs: the two biggest models apart, the rest balanced" \
     "$(for k in 0 1 2; do trials $GRID $D $H --shard $k/3; echo "|"; done)" "$(printf '2 11 |\n0 1 5 6 7 |\n3 4 8 9 10 |')"
-run "shard list names the shard" 0 $SWEEP $GRID $D --shard 1/4 --dry-run
+run "shard list names the shard" 0 $SWEEP $GRID $D --shard 1/4 --dry-run &&
+    expect "shard list: header" '^tiny_grid shard 1/4: 2 trials$'
 run "--shard 4/4" 2 $SWEEP $GRID $D --shard 4/4 && expect "--shard 4/4: what is wanted" '--shard needs K/N with 0 <= K < N'
 run "--shard 2" 2 $SWEEP $GRID $D --shard 2 && expect "--shard 2: message" '--shard needs K/N'
 run "--shard 0/0" 2 $SWEEP $GRID $D --shard 0/0

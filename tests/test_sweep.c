@@ -187,6 +187,73 @@ START_TEST(test_combination_error) {
 }
 END_TEST
 
+/* Shards: every trial in exactly one shard, numbers kept and ascending,
+ * costs balanced as the documented rule says (checked by hand for one case),
+ * and a TPE shard numbered K, K+N, ... */
+START_TEST(test_shards) {
+    cfg_file c;
+    sweep_plan p;
+    sw_err err;
+    ck_assert_msg(load_config_text(&c, grid, NULL, 0, &err) == 0, "%s", err.msg);
+    double cost[12];
+    for (int k = 0; k < 12; k++) cost[k] = 1 + (k * 7919) % 13;  /* 1..13, uneven */
+    for (int n = 1; n <= 5; n++) {
+        int owner[12], kept[12];
+        double load[5] = {0};
+        for (int k = 0; k < 12; k++) owner[k] = -1;
+        for (int K = 0; K < n; K++) {
+            ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
+            ck_assert_int_eq(sweep_plan_shard(&p, cost, K, n, kept, &err), 0);
+            for (int j = 0; j < p.ntrials; j++) {
+                int t = p.trials[j].index;
+                ck_assert_int_eq(kept[j], t);
+                ck_assert_int_eq(owner[t], -1);
+                owner[t] = K;
+                load[K] += cost[t];
+                ck_assert_int_eq(sweep_plan_local(&p, t), j);
+                if (j) ck_assert_int_gt(t, p.trials[j - 1].index);
+                /* The trial's settings moved with it. */
+                ck_assert_double_eq(p.trials[j].cfg.train.lr.initial, t < 6 ? 0.01 : 0.1);
+            }
+            ck_assert_int_eq(sweep_plan_local(&p, 99), -1);
+            sweep_plan_free(&p);
+        }
+        for (int k = 0; k < 12; k++) ck_assert_int_ge(owner[k], 0);
+        /* Longest first onto the least loaded: no shard exceeds another by
+         * more than the largest cost. */
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++) ck_assert(load[a] - load[b] <= 13);
+    }
+    /* Costs 13, 13, 12, 1, ...: by hand for 2 shards. */
+    double c2[12] = {13, 1, 13, 1, 12, 1, 1, 1, 1, 1, 1, 1};
+    ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
+    ck_assert_int_eq(sweep_plan_shard(&p, c2, 1, 2, NULL, &err), 0);
+    /* Trial 0 -> shard 0, 2 -> shard 1, 4 (a tie at 13) -> shard 0 (25); every
+     * trial of cost 1 then goes to shard 1, which ends at 22. */
+    ck_assert_int_eq(p.ntrials, 10);
+    ck_assert_int_eq(p.trials[0].index, 1);
+    ck_assert_int_eq(p.trials[1].index, 2);
+    sweep_plan_free(&p);
+    cfg_free(&c);
+
+    static const char tpe[] = "sweep: {method: tpe, trials: 10, parameters: "
+                              "{train.lr.initial: {min: 0.01, max: 1}}}\n";
+    ck_assert_msg(load_config_text(&c, tpe, NULL, 0, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
+    ck_assert_int_eq(sweep_plan_shard(&p, NULL, 1, 3, NULL, &err), 0);
+    ck_assert_int_eq(p.ntrials, 3);
+    ck_assert_int_eq(p.trials[0].index, 1);
+    ck_assert_int_eq(p.trials[1].index, 4);
+    ck_assert_int_eq(p.trials[2].index, 7);
+    ck_assert_ptr_null(p.trials[0].swept);
+    sweep_plan_free(&p);
+    ck_assert_int_eq(sweep_plan_make(&p, &c, &err), 0);
+    ck_assert_int_eq(sweep_plan_shard(&p, NULL, 3, 3, NULL, &err), -1);
+    sweep_plan_free(&p);
+    cfg_free(&c);
+}
+END_TEST
+
 Suite *sweep_suite(void) {
     Suite *s = suite_create("sweep");
     TCase *tc = tcase_create("core");
@@ -196,6 +263,7 @@ Suite *sweep_suite(void) {
     tcase_add_test(tc, test_random);
     tcase_add_loop_test(tc, test_broken_sweep, 0, (int)(sizeof broken / sizeof broken[0]));
     tcase_add_test(tc, test_combination_error);
+    tcase_add_test(tc, test_shards);
     suite_add_tcase(s, tc);
     return s;
 }
