@@ -144,6 +144,18 @@ void sched_model_text(const sched *s, int k, char *hidden, char *model, size_t s
     nn_describe(L, nl, model, size);
 }
 
+/* The expected cost of one epoch of trial k: training examples x
+ * multiply-adds of one example's forward pass. */
+static double trial_cost(const sched *s, int k) {
+    const run_cfg *r = &s->plan->trials[k].cfg;
+    const data_set *tr = &s->datasets[s->trial_dataset[k]].train;
+    layer_spec L[CFG_MAX_LAYERS];
+    int nl = cfg_layers(&r->model, tr->classes, L, CFG_MAX_LAYERS);
+    int ex = (r->data.limit > 0 && r->data.limit < tr->n ? r->data.limit : tr->n) -
+             r->data.validation;
+    return (double)ex * nn_madds(L, nl, (nn_shape){tr->c, tr->h, tr->w, 0}, tr->classes);
+}
+
 int sched_shard(sched *s, int K, int N, sw_err *err) {
     int n = s->plan->ntrials, rc;
     double *cost = calloc((size_t)n + 1, sizeof *cost);
@@ -153,16 +165,7 @@ int sched_shard(sched *s, int K, int N, sw_err *err) {
         free(kept);
         return err_set(err, ERR_INTERNAL, "out of memory");
     }
-    for (int k = 0; k < n; k++) {
-        const run_cfg *r = &s->plan->trials[k].cfg;
-        const data_set *tr = &s->datasets[s->trial_dataset[k]].train;
-        layer_spec L[CFG_MAX_LAYERS];
-        int nl = cfg_layers(&r->model, tr->classes, L, CFG_MAX_LAYERS);
-        int ex = (r->data.limit > 0 && r->data.limit < tr->n ? r->data.limit : tr->n) -
-                 r->data.validation;
-        cost[k] = (double)r->train.epochs * ex *
-                  nn_madds(L, nl, (nn_shape){tr->c, tr->h, tr->w, 0}, tr->classes);
-    }
+    for (int k = 0; k < n; k++) cost[k] = s->plan->trials[k].cfg.train.epochs * trial_cost(s, k);
     if (!(rc = sweep_plan_shard(s->plan, cost, K, N, kept, err)))
         for (int j = 0; j < s->plan->ntrials; j++) s->trial_dataset[j] = s->trial_dataset[kept[j]];
     free(cost);
@@ -350,6 +353,7 @@ typedef struct slot {
     double best_val;
     int waiting;      /* reported epoch `waiting` and awaits its verdict */
     int finishing;    /* reached the sweep's target: ends as done */
+    int goes_on;      /* will train another epoch: assigned, or told to go on */
     double since;     /* when it began to wait: for a verdict, or (idle) for a trial */
 } slot;
 
@@ -441,8 +445,9 @@ typedef struct outcome {
     obs_state state;     /* OBS_DONE or OBS_PRUNED when it counts */
     int counts;          /* 1 if the sampler learns from it (not failed, not skipped) */
     double best;         /* best validation accuracy (NaN: diverged) */
-    int last_epoch;
+    int last_epoch;      /* epochs reported */
     double last_score;
+    int partial;         /* ended inside epoch last_epoch + 1 (diverged, failed) */
 } outcome;
 
 typedef struct replay_ctx { pruner *pr; outcome *out; int n; const sweep_plan *plan; } replay_ctx;
@@ -466,6 +471,7 @@ static void replay(void *ctx, int trial, int epoch, double val_acc, double val_l
     o->counts = status && strcmp(status, "failed");
     o->state = status && !strcmp(status, "pruned") ? OBS_PRUNED : OBS_DONE;
     o->best = status && !strcmp(status, "diverged") ? NAN : val_acc;
+    o->partial = status && (!strcmp(status, "diverged") || !strcmp(status, "failed"));
 }
 
 /* An adaptive plan learns the values of trials already in the database. */
@@ -484,19 +490,118 @@ static int take_swept(void *ctx, int trial, const char *json, sw_err *err) {
     return sweep_plan_set(s->plan, s->cfg, k, m, err);
 }
 
-/* Trial k of an adaptive sweep with j workers learns from trials 0..k-j
- * (finished, whatever their timing) and counts k-j+1..k-1 as running: so it
- * waits until 0..k-j have all ended. */
-static int suggest_ready(const outcome *out, int k, int j) {
-    for (int s = 0; s <= k - j; s++)
-        if (!out[s].ended) return 0;
-    return 1;
+/* ---- the virtual clock of an adaptive sweep ----
+ *
+ * Which results trial k of a TPE sweep learns from must not depend on the
+ * machine's speed, yet waiting until every earlier trial has ended leaves
+ * workers idle while a long trial finishes. So the trials are also laid out
+ * on a virtual clock: j virtual workers (j = -j) take the trials in order,
+ * each epoch of trial t lasting cost[t] (its examples x multiply-adds, the
+ * shards' expected cost). Trial k starts at V_k on the virtual worker that
+ * frees first (ties: the lower one) and learns from the trials that ended on
+ * the clock by then (ties: those of lower virtual workers); the others count
+ * as running. A trial that ends inside an epoch (diverged, failed) ends at
+ * that epoch's end. Placing trial k needs only this: the trial that frees
+ * the first virtual worker has really ended, and each trial still training
+ * has got far enough that it cannot end before. When the costs follow the
+ * real times, nobody waits. */
+typedef struct vclock {
+    int j;          /* virtual workers */
+    int placed;     /* trials [0, placed) are on the clock */
+    int *last;      /* (j): each virtual worker's latest trial, -1 none */
+    int *worker;    /* (ntrials) */
+    double *start;  /* (ntrials): V_k */
+    double *cost;   /* (ntrials): of one epoch; set when the trial has values */
+} vclock;
+
+static int vclock_init(vclock *vc, int j, int n) {
+    vc->j = j;
+    vc->placed = 0;
+    vc->last = malloc(sizeof(int) * (size_t)j);
+    vc->worker = calloc((size_t)n + 1, sizeof(int));
+    vc->start = calloc((size_t)n + 1, sizeof(double));
+    vc->cost = calloc((size_t)n + 1, sizeof(double));
+    if (!vc->last || !vc->worker || !vc->start || !vc->cost) return -1;
+    for (int i = 0; i < j; i++) vc->last[i] = -1;
+    return 0;
+}
+
+static void vclock_free(vclock *vc) {
+    free(vc->last);
+    free(vc->worker);
+    free(vc->start);
+    free(vc->cost);
+}
+
+/* Where trial t ends on the clock (ended), or the earliest it can (not):
+ * a trial told to go on after its last epoch ends at least one epoch later,
+ * unless patience may stop it first. */
+static double vclock_end(const vclock *vc, const sched *s, const outcome *out, const slot *slots,
+                         int nslots, int t) {
+    int e = out[t].last_epoch;
+    if (out[t].ended) return vc->start[t] + vc->cost[t] * (e + out[t].partial);
+    const train_cfg *tc = &s->plan->trials[t].cfg.train;
+    for (int i = 0; i < nslots; i++)
+        if (slots[i].busy && slots[i].trial == t && slots[i].goes_on && !slots[i].finishing &&
+            e < tc->epochs && tc->patience == 0)
+            e++;
+    return vc->start[t] + vc->cost[t] * e;
+}
+
+/* Put the next trials on the clock, up to trial `upto`, as far as what has
+ * happened allows. */
+static void vclock_place(vclock *vc, const sched *s, const outcome *out, const slot *slots,
+                         int nslots, int upto) {
+    while (vc->placed <= upto && vc->placed < s->plan->ntrials) {
+        int k = vc->placed, best = -1;
+        double bt = 0;
+        for (int w = 0; w < vc->j && best < 0; w++)
+            if (vc->last[w] < 0) best = w;  /* the first trials: one per virtual worker */
+        if (best >= 0) {
+            vc->worker[k] = best;
+            vc->start[k] = 0;
+            vc->last[best] = k;
+            vc->placed++;
+            continue;
+        }
+        for (int w = 0; w < vc->j; w++) {
+            int t = vc->last[w];
+            if (!out[t].ended) continue;
+            double T = vclock_end(vc, s, out, slots, nslots, t);
+            if (best < 0 || T < bt) best = w, bt = T;
+        }
+        if (best < 0) return;
+        for (int w = 0; w < vc->j; w++) {
+            int t = vc->last[w];
+            if (out[t].ended) continue;
+            double L = vclock_end(vc, s, out, slots, nslots, t);
+            if (L < bt || (L == bt && w < best)) return;  /* it may still end first */
+        }
+        vc->worker[k] = best;
+        vc->start[k] = bt;
+        vc->last[best] = k;
+        vc->placed++;
+    }
+}
+
+/* Does trial k (placed) learn trial t's result? */
+static int vclock_sees(const vclock *vc, const sched *s, const outcome *out, int k, int t) {
+    if (!out[t].ended) return 0;
+    double T = vclock_end(vc, s, out, NULL, 0, t);
+    return T < vc->start[k] || (T == vc->start[k] && vc->worker[t] <= vc->worker[k]);
+}
+
+/* Trial k's values can be drawn: they do not depend on results (a start-up
+ * trial), or k is on the clock. */
+static int suggest_ready(const vclock *vc, const cfg_sweep *S, int k) {
+    int startup = S->startup_trials > 0 ? S->startup_trials : 10;
+    return k < startup || vc->placed > k;
 }
 
 /* Ask the sampler for trial k's values and add its row. *added: 0 when an
  * equal trial is already done in the database (then k counts as ended). */
-static int suggest_trial(sched *s, store *st, int64_t sweep_id, const outcome *out, int k, int j,
-                         int *added, sw_err *err) {
+static int suggest_trial(sched *s, store *st, int64_t sweep_id, const outcome *out, vclock *vc,
+                         int k, int *added, sw_err *err) {
     const cfg_sweep *S = &s->cfg->sweep;
     sampler smp;
     if (sampler_init(&smp, S, err)) return -1;
@@ -506,7 +611,7 @@ static int suggest_trial(sched *s, store *st, int64_t sweep_id, const outcome *o
     if (!obs || !vals) rc = err_set(err, ERR_INTERNAL, "out of memory");
     for (int t = 0; t < k && !rc; t++) {
         const sweep_trial *tr = &s->plan->trials[t];
-        int running = t > k - j;
+        int running = vc->placed > k ? !vclock_sees(vc, s, out, k, t) : 1;
         if (!tr->swept || (!running && !out[t].counts)) continue;
         for (int i = 0; i < S->nparams; i++) {
             const node *x = node_get(tr->swept, S->params[i].path);
@@ -534,6 +639,7 @@ static int suggest_trial(sched *s, store *st, int64_t sweep_id, const outcome *o
     }
     if (sweep_plan_set(s->plan, s->cfg, k, m, err)) return -1;
     s->trial_dataset[k] = s->trial_dataset[0];
+    vc->cost[k] = trial_cost(s, k);
     return sched_add_trials(s, st, sweep_id, k, k + 1, added, err);
 }
 
@@ -564,6 +670,7 @@ static void give_verdicts(sched *s, const pruner *pr, slot *slots, int nslots) {
         msg v = {.type = MSG_VERDICT, .verdict = verdict};
         write_msg(w->to, &v);
         w->waiting = 0;
+        w->goes_on = verdict == 0;
         s->wait_seconds += now_seconds() - w->since;
     }
 }
@@ -634,7 +741,12 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     int has_target = S->present && !isnan(S->target_value), ending = 0;
     store_counts cnt;
     progress p = {.on = o->progress, .total = s->plan->ntrials, .jobs = nslots};
-    if (store_counts_get(st, sweep_id, &cnt, err)) {
+    vclock vc;
+    int vbad = vclock_init(&vc, nslots, s->plan->ntrials);
+    if (vbad) err_set(err, ERR_INTERNAL, "out of memory");
+    for (int k = 0; k < next_k; k++) vc.cost[k] = trial_cost(s, k);
+    if (vbad || store_counts_get(st, sweep_id, &cnt, err)) {
+        vclock_free(&vc);
         pruner_free(&pr);
         free(out);
         free(slots);
@@ -662,14 +774,15 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             if (got < 0) { rc = -1; break; }
             if (got == 0 && s->plan->adaptive && next_k < s->plan->ntrials) {
                 /* The next trial's values, once the results it learns from are in. */
-                if (!suggest_ready(out, next_k, nslots)) {
+                vclock_place(&vc, s, out, slots, nslots, next_k);
+                if (!suggest_ready(&vc, S, next_k)) {
                     for (int j = 0; j < nslots; j++)
                         if (!slots[j].busy && slots[j].since == 0) slots[j].since = now_seconds();
                     break;
                 }
                 int added = 0;
                 ts = now_seconds();
-                int bad2 = suggest_trial(s, st, sweep_id, out, next_k, nslots, &added, err);
+                int bad2 = suggest_trial(s, st, sweep_id, out, &vc, next_k, &added, err);
                 s->store_seconds += now_seconds() - ts;
                 if (bad2) { rc = -1; break; }
                 if (!added) out[next_k].ended = 1; /* the same trial is done already */
@@ -701,6 +814,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
             w->best_val = 0;
             w->waiting = 0;
             w->finishing = 0;
+            w->goes_on = 1;
             if (write_msg(w->to, &m)) {
                 /* The idle worker died: start another and hand it the trial. */
                 retire(s, w, 1);
@@ -768,6 +882,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 pruner_end(&pr, w->trial);
                 out[w->trial].ended = 1;
                 out[w->trial].counts = 0;
+                out[w->trial].partial = 1;
                 give_verdicts(s, &pr, slots, nslots);
                 if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
                 p.finished++;
@@ -784,6 +899,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 out[w->trial].last_epoch = m.epoch.epoch;
                 out[w->trial].last_score = m.epoch.val_acc;
                 w->waiting = m.epoch.epoch;
+                w->goes_on = 0;
                 w->since = now_seconds();
                 if (has_target && !ending &&
                     (S->target_metric == METRIC_VAL_LOSS ? m.epoch.val_loss <= S->target_value
@@ -831,6 +947,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
                 oc->counts = m.type == MSG_DONE && m.result.status != TRAIN_STOPPED;
                 oc->state = m.result.status == TRAIN_PRUNED ? OBS_PRUNED : OBS_DONE;
                 oc->best = m.result.status == TRAIN_DIVERGED ? NAN : m.result.best_val_acc;
+                oc->partial = m.type == MSG_FAIL || m.result.status == TRAIN_DIVERGED;
                 w->waiting = 0;
                 give_verdicts(s, &pr, slots, nslots);
                 const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
@@ -902,6 +1019,7 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     }
     free(slots);
     free(out);
+    vclock_free(&vc);
     pruner_free(&pr);
     s->run_seconds = now_seconds() - t_start;
     sigaction(SIGINT, &old_int, NULL);

@@ -111,13 +111,17 @@ for es in "{type: median, warmup_epochs: 1, startup_trials: 2}" "{type: hyperban
 done
 
 # TPE: each trial after the start-up ones is chosen from the results of the
-# trials before it (0..k-j finished, the rest counted as running), so the
-# search is the same whatever the timing, and after SIGKILLs.
+# trials that ended before it on the virtual clock (the rest counted as
+# running), so the search is the same whatever the timing, and after SIGKILLs.
 TPE=tests/configs/tiny_tpe.yaml
 SWEEP_TEST_EPOCH_DELAY=1 run "tpe -j 2" 0 $SWEEP $TPE --db $WORK/t1.db -j 2
 same "tpe: 16 trials ended" "$(q $WORK/t1.db "SELECT count(*) FROM runs WHERE status IN ('done', 'pruned')")" 16
 SWEEP_TEST_EPOCH_DELAY=2 run "tpe -j 2, other delays" 0 $SWEEP $TPE --db $WORK/t2.db -j 2
 same "tpe: same suggestions and decisions whatever the timing" "$(q $WORK/t1.db "$RUNS")" "$(q $WORK/t2.db "$RUNS")"
+for d in 3 4 5; do
+    SWEEP_TEST_EPOCH_DELAY=$d run "tpe -j 2, delays $d" 0 $SWEEP $TPE --db $WORK/t-d$d.db -j 2
+    same "tpe: delays $d, the same search" "$(q $WORK/t1.db "$RUNS")" "$(q $WORK/t-d$d.db "$RUNS")"
+done
 sed -e 's/method: tpe/method: random/' -e '/startup_trials/d' $TPE > $WORK/tiny_random_of_tpe.yaml
 run "tpe as random search" 0 $SWEEP $WORK/tiny_random_of_tpe.yaml --db $WORK/t3.db -j 2
 same "tpe: start-up trials are random search's" "$(q $WORK/t1.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")" "$(q $WORK/t3.db "SELECT swept FROM runs WHERE trial < 5 ORDER BY trial")"
