@@ -187,9 +187,12 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
         goto out;
     int rows = cnt.pending + cnt.running + cnt.done + cnt.failed + cnt.diverged + cnt.stopped +
                cnt.pruned;
+    /* An adaptive plan adds its trials one by one: all not ended are to train. */
+    int to_train = plan->adaptive ? plan->ntrials - cnt.done - cnt.pruned - cnt.diverged
+                                  : cnt.pending + cnt.stopped + cnt.running;
     fprintf(stderr, "%s%s%s: %d trial%s, %d to train with %d worker%s; results in %s\n",
-            cfg->name, shard[0] ? " shard " : "", shard, plan->ntrials, plan->ntrials == 1 ? "" : "s", cnt.pending + cnt.stopped + cnt.running,
-            a->jobs, a->jobs == 1 ? "" : "s", dbpath);
+            cfg->name, shard[0] ? " shard " : "", shard, plan->ntrials, plan->ntrials == 1 ? "" : "s",
+            to_train < 0 ? 0 : to_train, a->jobs, a->jobs == 1 ? "" : "s", dbpath);
     if (plan->ntrials > rows && !plan->adaptive)
         fprintf(stderr, "%d trial(s) already done in an earlier sweep of this database (same "
                 "settings): sweep report %s shows them\n", plan->ntrials - rows, dbpath);

@@ -693,6 +693,370 @@ static int max_epochs(const sweep_plan *plan, const cfg_sweep *S) {
     return m;
 }
 
+/* What one sched_run keeps between events. */
+typedef struct run_ctx {
+    sched *s;
+    store *st;
+    int64_t sweep_id;
+    const cfg_sweep *S;
+    const cfg_early_stop *es;
+    slot *slots;
+    int nslots;
+    pruner pr;         /* its history: what ended runs of this sweep reported */
+    outcome *out;      /* (ntrials) */
+    vclock vc;
+    int next_k;        /* adaptive: trials [0, next_k) have values; the rest come one by one */
+    int more;          /* the store may still hold trials to claim */
+    int ending;        /* the budget is spent or the target reached */
+    double deadline;   /* of the budget, INFINITY without one */
+    int has_target;
+    progress p;
+} run_ctx;
+
+static const cfg_early_stop no_early_stop = {STOP_NONE, METRIC_VAL_ACC, 1, 3, 2, 5};
+
+static void run_free(run_ctx *r) {
+    free(r->slots);
+    free(r->out);
+    vclock_free(&r->vc);
+    pruner_free(&r->pr);
+}
+
+/* The state of a (possibly resumed) sweep: the pruner's history and the
+ * trials' outcomes replayed from the database, an adaptive plan's values. */
+static int run_start(run_ctx *r, sched *s, store *st, int64_t sweep_id, const sched_opts *o,
+                     double t_start, sw_err *err) {
+    memset(r, 0, sizeof *r);
+    r->s = s;
+    r->st = st;
+    r->sweep_id = sweep_id;
+    r->S = &s->cfg->sweep;
+    r->es = r->S->present ? &r->S->early_stop : &no_early_stop;
+    r->nslots = o->jobs;
+    r->more = 1;
+    int n = s->plan->ntrials;
+    r->slots = calloc((size_t)r->nslots, sizeof *r->slots);
+    r->out = calloc((size_t)n + 1, sizeof *r->out);
+    if (!r->slots || !r->out || vclock_init(&r->vc, r->nslots, n)) {
+        free(r->slots);
+        free(r->out);
+        vclock_free(&r->vc);
+        return err_set(err, ERR_INTERNAL, "out of memory");
+    }
+    if (pruner_init(&r->pr, r->es, max_epochs(s->plan, r->S), s->cfg->name, err)) {
+        free(r->slots);
+        free(r->out);
+        vclock_free(&r->vc);
+        return -1;
+    }
+    replay_ctx rctx = {&r->pr, r->out, n, s->plan};
+    swept_ctx sctx = {s};
+    store_counts cnt;
+    if (store_history(st, sweep_id, replay, &rctx, err) ||
+        (s->plan->adaptive && store_swept(st, sweep_id, take_swept, &sctx, err)) ||
+        store_counts_get(st, sweep_id, &cnt, err)) {
+        run_free(r);
+        return -1;
+    }
+    while (s->plan->adaptive && r->next_k < n && s->plan->trials[r->next_k].swept) r->next_k++;
+    for (int k = 0; k < r->next_k; k++) r->vc.cost[k] = trial_cost(s, k);
+    r->deadline = r->S->present && r->S->budget_seconds > 0 ? t_start + r->S->budget_seconds
+                                                             : INFINITY;
+    r->has_target = r->S->present && !isnan(r->S->target_value);
+    progress *p = &r->p;
+    *p = (progress){.on = o->progress, .total = n, .jobs = r->nslots};
+    for (int k = 0; k < n; k++) p->epochs_left += s->plan->trials[k].cfg.train.epochs;
+    p->finished = cnt.done + cnt.diverged + cnt.failed + cnt.pruned;
+    p->epochs_left = (long)((double)p->epochs_left * (p->total - p->finished) / (p->total ? p->total : 1));
+    return 0;
+}
+
+/* Start trial tk (its run claimed as run_id) on the idle worker w. */
+static int start_trial(run_ctx *r, slot *w, int tk, int64_t run_id, sw_err *err) {
+    sched *s = r->s;
+    double idle = w->since > 0 ? now_seconds() - w->since : 0;
+    static msg m; /* static: run_cfg is large */
+    m = (msg){.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
+    m.cfg = s->plan->trials[tk].cfg;
+    int bad = (w->pid <= 0 && spawn(w, s, r->slots, r->nslots));
+    if (!bad && write_msg(w->to, &m)) {
+        /* The idle worker died: start another and hand it the trial. */
+        retire(s, w, 1);
+        bad = spawn(w, s, r->slots, r->nslots) || write_msg(w->to, &m);
+    }
+    if (bad) {
+        store_finish(r->st, run_id, "stopped", NULL, "could not start a worker", NULL);
+        return err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
+    }
+    pruner_restart(&r->pr, tk);
+    s->wait_seconds += idle;
+    w->since = 0;
+    w->busy = 1;
+    w->trial = tk;
+    w->run_id = run_id;
+    w->epochs_done = 0;
+    w->best_val = 0;
+    w->waiting = 0;
+    w->finishing = 0;
+    w->goes_on = 1;
+    return 0;
+}
+
+/* Give each idle worker a trial: the next one the store has, or (adaptive)
+ * the next one the sampler suggests once the results it learns from are in. */
+static int assign_trials(run_ctx *r, sw_err *err) {
+    sched *s = r->s;
+    for (int i = 0; i < r->nslots && r->more && !r->ending && !got_signal; i++) {
+        slot *w = &r->slots[i];
+        if (w->busy) continue;
+        int64_t run_id;
+        int tk;
+        double ts = now_seconds();
+        int got = store_claim(r->st, r->sweep_id, &run_id, &tk, err);
+        s->store_seconds += now_seconds() - ts;
+        if (got < 0) return -1;
+        if (got == 0 && s->plan->adaptive && r->next_k < s->plan->ntrials) {
+            vclock_place(&r->vc, s, r->out, r->slots, r->nslots, r->next_k);
+            if (!suggest_ready(&r->vc, r->S, r->next_k)) {
+                for (int j = 0; j < r->nslots; j++)
+                    if (!r->slots[j].busy && r->slots[j].since == 0) r->slots[j].since = now_seconds();
+                return 0;
+            }
+            int added = 0;
+            ts = now_seconds();
+            int bad = suggest_trial(s, r->st, r->sweep_id, r->out, &r->vc, r->next_k, &added, err);
+            s->store_seconds += now_seconds() - ts;
+            if (bad) return -1;
+            if (!added) r->out[r->next_k].ended = 1; /* the same trial is done already */
+            r->next_k++;
+            i--; /* claim it for this worker */
+            continue;
+        }
+        if (got == 0) {
+            r->more = 0;
+            return 0;
+        }
+        if ((tk = sweep_plan_local(s->plan, tk)) < 0) { /* a row this plan does not know */
+            if (store_finish(r->st, run_id, "failed", NULL, "trial not in this config", err))
+                return -1;
+            continue;
+        }
+        if (start_trial(r, w, tk, run_id, err)) return -1;
+    }
+    return 0;
+}
+
+static int busy_workers(const run_ctx *r) {
+    int busy = 0;
+    for (int i = 0; i < r->nslots; i++) busy += r->slots[i].busy;
+    return busy;
+}
+
+/* Budget spent or target reached: the runs in flight stop (the same command
+ * trains them again); one that reached the target ends as done. */
+static void stop_in_flight(run_ctx *r) {
+    for (int i = 0; i < r->nslots; i++) {
+        slot *w = &r->slots[i];
+        if (!w->busy || w->finishing) continue;
+        retire(r->s, w, 1);
+        r->out[w->trial].ended = 1;
+        store_finish(r->st, w->run_id, "stopped", NULL,
+                     now_seconds() >= r->deadline ? "the sweep's time budget ran out"
+                                                  : "the sweep reached its target", NULL);
+    }
+}
+
+/* The worker w died: its trial failed; the next trial gets a new worker. */
+static int worker_died(run_ctx *r, slot *w, sw_err *err) {
+    sched *s = r->s;
+    const sweep_trial *t = &s->plan->trials[w->trial];
+    int status = 0;
+    close(w->to);
+    close(w->from);
+    reap(s, w->pid, &status);
+    w->pid = 0;
+    w->busy = 0;
+    char why[128];
+    if (WIFSIGNALED(status))
+        snprintf(why, sizeof why, "worker died: signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
+    pruner_end(&r->pr, w->trial);
+    outcome *oc = &r->out[w->trial];
+    oc->ended = 1;
+    oc->counts = 0;
+    oc->partial = 1;
+    give_verdicts(s, &r->pr, r->slots, r->nslots);
+    if (store_finish(r->st, w->run_id, "failed", NULL, why, err)) return -1;
+    r->p.finished++;
+    s->trials_ended++;
+    r->p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
+    fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, why);
+    return 0;
+}
+
+/* An epoch from w: the verdict first (when its inputs are known: the worker
+ * trains on while the epoch is written), then the row, then progress. */
+static int on_epoch(run_ctx *r, slot *w, const msg *m, sw_err *err) {
+    sched *s = r->s;
+    const cfg_sweep *S = r->S;
+    const sweep_trial *t = &s->plan->trials[w->trial];
+    const train_epoch *e = &m->epoch;
+    pruner_report(&r->pr, w->trial, e->epoch, pruner_score(r->es->metric, e->val_acc, e->val_loss),
+                  NULL);
+    r->out[w->trial].last_epoch = e->epoch;
+    r->out[w->trial].last_score = e->val_acc;
+    w->waiting = e->epoch;
+    w->goes_on = 0;
+    w->since = now_seconds();
+    if (r->has_target && !r->ending &&
+        (S->target_metric == METRIC_VAL_LOSS ? e->val_loss <= S->target_value
+                                             : e->val_acc >= S->target_value)) {
+        /* The target: this run ends now as done; the sweep ends. */
+        msg v = {.type = MSG_VERDICT, .verdict = TRAIN_FINISH};
+        write_msg(w->to, &v);
+        w->waiting = 0;
+        w->finishing = 1;
+        r->ending = 1;
+        if (r->p.on)
+            fprintf(stderr, "sweep: trial %d reached the target (%s %g) in epoch %d\n", t->index,
+                    S->target_metric == METRIC_VAL_LOSS ? "val_loss" : "val_acc", S->target_value,
+                    e->epoch);
+    }
+    give_verdicts(s, &r->pr, r->slots, r->nslots);
+    double ts = now_seconds();
+    int bad = store_epoch(r->st, w->run_id, e, err);
+    s->store_seconds += now_seconds() - ts;
+    if (bad) return -1;
+    progress *p = &r->p;
+    w->epochs_done++;
+    p->epochs_left--;
+    p->epochs_seen++;
+    p->epoch_seconds += e->seconds;
+    if (e->val_acc > w->best_val) w->best_val = e->val_acc;
+    if (p->on) {
+        char desc[256], eta[32], val[32] = "-", best[32] = "-";
+        if (isfinite(e->val_acc)) {
+            snprintf(val, sizeof val, "%.2f%%", 100 * e->val_acc);
+            snprintf(best, sizeof best, "%.2f%%", 100 * w->best_val);
+        }
+        sweep_describe(t, desc, sizeof desc);
+        eta_text(p, eta, sizeof eta);
+        fprintf(stderr,
+                "[%d/%d done, ETA %s] trial %d%s%s%s epoch %d/%d  loss %.4f  val "
+                "%s  best %s  %.1fs\n",
+                p->finished, p->total, eta, t->index, desc[0] ? " (" : "", desc,
+                desc[0] ? ")" : "", e->epoch, t->cfg.train.epochs, e->train_loss, val, best,
+                e->seconds);
+    }
+    return 0;
+}
+
+/* w's trial ended (MSG_DONE) or failed (MSG_FAIL): its row and outcome. */
+static int on_result(run_ctx *r, slot *w, const msg *m, sw_err *err) {
+    sched *s = r->s;
+    const sweep_trial *t = &s->plan->trials[w->trial];
+    pruner_end(&r->pr, w->trial);
+    outcome *oc = &r->out[w->trial];
+    oc->ended = 1;
+    oc->counts = m->type == MSG_DONE && m->result.status != TRAIN_STOPPED;
+    oc->state = m->result.status == TRAIN_PRUNED ? OBS_PRUNED : OBS_DONE;
+    oc->best = m->result.status == TRAIN_DIVERGED ? NAN : m->result.best_val_acc;
+    oc->partial = m->type == MSG_FAIL || m->result.status == TRAIN_DIVERGED;
+    w->waiting = 0;
+    give_verdicts(s, &r->pr, r->slots, r->nslots);
+    const char *status = m->type == MSG_FAIL ? "failed" : train_status_name(m->result.status);
+    int ok = m->type == MSG_DONE;
+    char why[160];
+    snprintf(why, sizeof why, "diverged in epoch %d: a batch loss was NaN, infinite "
+             "or above 100 log(classes)", m->result.diverged_epoch);
+    const char *error = !ok ? m->error : m->result.status == TRAIN_DIVERGED ? why : NULL;
+    double ts = now_seconds();
+    int bad = store_finish(r->st, w->run_id, status, ok ? &m->result : NULL, error, err);
+    s->store_seconds += now_seconds() - ts;
+    if (bad) return -1;
+    r->p.finished++;
+    s->trials_ended++;
+    r->p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
+    w->busy = 0;
+    if (!ok)
+        fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, m->error);
+    else if (!r->p.on)
+        return 0;
+    else if (m->result.status == TRAIN_DIVERGED)
+        fprintf(stderr, "trial %d diverged in epoch %d\n", t->index, m->result.diverged_epoch);
+    else if (m->result.status == TRAIN_PRUNED)
+        fprintf(stderr, "trial %d pruned after epoch %d (best val %.2f%%)\n", t->index,
+                m->result.epochs_run, 100 * m->result.best_val_acc);
+    else
+        fprintf(stderr, "trial %d %s: test %.2f%% (best epoch %d, %.1f s)\n", t->index, status,
+                100 * m->result.test_acc, m->result.best_epoch, m->result.train_seconds);
+    return 0;
+}
+
+/* Wait (until the budget's deadline at most) for the busy workers' messages
+ * and handle them. */
+static int handle_messages(run_ctx *r, sw_err *err) {
+    struct pollfd fds[64];
+    int nf = 0, map[64];
+    for (int i = 0; i < r->nslots && nf < 64; i++)
+        if (r->slots[i].busy) {
+            fds[nf] = (struct pollfd){r->slots[i].from, POLLIN, 0};
+            map[nf++] = i;
+        }
+    double left = r->deadline - now_seconds();
+    int n = poll(fds, (nfds_t)nf, left < 0.5 ? (left > 0 ? (int)(left * 1000) + 1 : 0) : 500);
+    if (n < 0 && errno != EINTR) return err_set(err, ERR_INTERNAL, "poll: %s", strerror(errno));
+    for (int f = 0; f < nf && n > 0 && !got_signal; f++) {
+        if (!(fds[f].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        slot *w = &r->slots[map[f]];
+        msg m;
+        int bad = read_msg(w->from, &m) ? worker_died(r, w, err)
+                  : m.type == MSG_EPOCH ? on_epoch(r, w, &m, err)
+                  : m.type == MSG_DONE || m.type == MSG_FAIL ? on_result(r, w, &m, err) : 0;
+        if (bad) return -1;
+    }
+    return 0;
+}
+
+/* After a signal or an error: keep a result that arrived with it, mark the
+ * runs still in flight stopped (they start afresh next time), end the workers. */
+static void run_stop(run_ctx *r, int rc) {
+    for (int i = 0; got_signal && !rc && i < r->nslots; i++) {
+        slot *w = &r->slots[i];
+        struct pollfd pf = {w->from, POLLIN, 0};
+        msg m;
+        while (w->busy && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN) && !read_msg(w->from, &m)) {
+            if (m.type == MSG_EPOCH) {
+                store_epoch(r->st, w->run_id, &m.epoch, NULL);
+            } else if (m.type == MSG_DONE && m.result.status != TRAIN_DIVERGED) {
+                store_finish(r->st, w->run_id, train_status_name(m.result.status), &m.result, NULL,
+                             NULL);
+                w->busy = 0;
+            } else {
+                break;
+            }
+        }
+    }
+    for (int i = 0; (got_signal || rc) && i < r->nslots; i++)
+        if (r->slots[i].busy) {
+            char why[64];
+            snprintf(why, sizeof why, "interrupted by %s",
+                     got_signal ? strsignal(got_signal) : "an error");
+            store_finish(r->st, r->slots[i].run_id, "stopped", NULL, why, NULL);
+        }
+    for (int i = 0; i < r->nslots; i++) {
+        if (r->slots[i].pid > 0 && !r->slots[i].busy && !got_signal && !rc) {
+            msg q = {.type = MSG_QUIT};
+            write_msg(r->slots[i].to, &q);
+            retire(r->s, &r->slots[i], 0);
+        } else {
+            retire(r->s, &r->slots[i], 1);
+        }
+    }
+}
+
 int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *signo,
               sw_err *err) {
     *signo = 0;
@@ -702,6 +1066,8 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     s->wait_seconds = 0;
     s->worker_peak_kb = 0;
     s->trials_ended = 0;
+    run_ctx r;
+    if (run_start(&r, s, st, sweep_id, o, t_start, err)) return -1;
     struct sigaction sa = {0}, old_int, old_term, old_hup, old_pipe;
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
@@ -711,316 +1077,21 @@ int sched_run(sched *s, store *st, int64_t sweep_id, const sched_opts *o, int *s
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old_pipe);
 
-    int nslots = o->jobs;
-    slot *slots = calloc((size_t)nslots, sizeof *slots);
-    if (!slots) return err_set(err, ERR_INTERNAL, "out of memory");
-    /* The pruner's history and the trials' outcomes: what ended runs of this
-     * sweep reported (a resumed sweep picks up where it stopped). */
-    pruner pr;
-    cfg_early_stop none = {STOP_NONE, METRIC_VAL_ACC, 1, 3, 2, 5};
-    const cfg_sweep *S = &s->cfg->sweep;
-    const cfg_early_stop *es = S->present ? &S->early_stop : &none;
-    outcome *out = calloc((size_t)s->plan->ntrials, sizeof *out);
-    replay_ctx rctx = {&pr, out, s->plan->ntrials, s->plan};
-    swept_ctx sctx = {s};
-    int init_bad = !out || pruner_init(&pr, es, max_epochs(s->plan, S), s->cfg->name, err);
-    if (!out && !init_bad) init_bad = err_set(err, ERR_INTERNAL, "out of memory");
-    if (!init_bad) init_bad = store_history(st, sweep_id, replay, &rctx, err) ||
-                    (s->plan->adaptive && store_swept(st, sweep_id, take_swept, &sctx, err));
-    if (init_bad) {
-        if (out) pruner_free(&pr);
-        free(out);
-        free(slots);
-        return -1;
-    }
-    /* Adaptive: trials [0, next_k) have values; the rest come one by one. */
-    int next_k = 0;
-    while (s->plan->adaptive && next_k < s->plan->ntrials && s->plan->trials[next_k].swept) next_k++;
-    /* Ending early: after the budget, or once an epoch reaches the target. */
-    double deadline = S->present && S->budget_seconds > 0 ? t_start + S->budget_seconds : INFINITY;
-    int has_target = S->present && !isnan(S->target_value), ending = 0;
-    store_counts cnt;
-    progress p = {.on = o->progress, .total = s->plan->ntrials, .jobs = nslots};
-    vclock vc;
-    int vbad = vclock_init(&vc, nslots, s->plan->ntrials);
-    if (vbad) err_set(err, ERR_INTERNAL, "out of memory");
-    for (int k = 0; k < next_k; k++) vc.cost[k] = trial_cost(s, k);
-    if (vbad || store_counts_get(st, sweep_id, &cnt, err)) {
-        vclock_free(&vc);
-        pruner_free(&pr);
-        free(out);
-        free(slots);
-        return -1;
-    }
-    int rc = 0, more = 1;
-    for (int k = 0; k < s->plan->ntrials; k++) p.epochs_left += s->plan->trials[k].cfg.train.epochs;
-    p.finished = cnt.done + cnt.diverged + cnt.failed + cnt.pruned;
-    p.epochs_left = (long)((double)p.epochs_left * (p.total - p.finished) / (p.total ? p.total : 1));
-
+    int rc = 0;
     for (;;) {
-        /* Give idle workers a trial; start workers while there is work. */
-        if (!ending && now_seconds() >= deadline) {
-            ending = 1;
-            if (p.on) fprintf(stderr, "sweep: the budget of %g s is spent\n", S->budget_seconds);
+        if (!r.ending && now_seconds() >= r.deadline) {
+            r.ending = 1;
+            if (r.p.on) fprintf(stderr, "sweep: the budget of %g s is spent\n", r.S->budget_seconds);
         }
-        for (int i = 0; i < nslots && more && !ending && !got_signal && !rc; i++) {
-            slot *w = &slots[i];
-            if (w->busy) continue;
-            int64_t run_id;
-            int tk;
-            double ts = now_seconds();
-            int got = store_claim(st, sweep_id, &run_id, &tk, err);
-            s->store_seconds += now_seconds() - ts;
-            if (got < 0) { rc = -1; break; }
-            if (got == 0 && s->plan->adaptive && next_k < s->plan->ntrials) {
-                /* The next trial's values, once the results it learns from are in. */
-                vclock_place(&vc, s, out, slots, nslots, next_k);
-                if (!suggest_ready(&vc, S, next_k)) {
-                    for (int j = 0; j < nslots; j++)
-                        if (!slots[j].busy && slots[j].since == 0) slots[j].since = now_seconds();
-                    break;
-                }
-                int added = 0;
-                ts = now_seconds();
-                int bad2 = suggest_trial(s, st, sweep_id, out, &vc, next_k, &added, err);
-                s->store_seconds += now_seconds() - ts;
-                if (bad2) { rc = -1; break; }
-                if (!added) out[next_k].ended = 1; /* the same trial is done already */
-                next_k++;
-                i--; /* claim it for this worker */
-                continue;
-            }
-            if (got == 0) { more = 0; break; }
-            if ((tk = sweep_plan_local(s->plan, tk)) < 0) { /* a row this plan does not know */
-                if (store_finish(st, run_id, "failed", NULL, "trial not in this config", err))
-                    rc = -1;
-                continue;
-            }
-            if (w->pid <= 0 && spawn(w, s, slots, nslots)) {
-                rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
-                store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
-                break;
-            }
-            static msg m; /* static: run_cfg is large */
-            m = (msg){.type = MSG_ASSIGN, .trial = tk, .run_id = run_id};
-            m.cfg = s->plan->trials[tk].cfg;
-            pruner_restart(&pr, tk);
-            if (w->since > 0) s->wait_seconds += now_seconds() - w->since;
-            w->since = 0;
-            w->busy = 1;
-            w->trial = tk;
-            w->run_id = run_id;
-            w->epochs_done = 0;
-            w->best_val = 0;
-            w->waiting = 0;
-            w->finishing = 0;
-            w->goes_on = 1;
-            if (write_msg(w->to, &m)) {
-                /* The idle worker died: start another and hand it the trial. */
-                retire(s, w, 1);
-                if (spawn(w, s, slots, nslots) || write_msg(w->to, &m)) {
-                    rc = err_set(err, ERR_INTERNAL, "cannot start a worker: %s", strerror(errno));
-                    store_finish(st, run_id, "stopped", NULL, "could not start a worker", NULL);
-                    break;
-                }
-                w->busy = 1;
-                w->trial = tk;
-                w->run_id = run_id;
-            }
+        if ((rc = assign_trials(&r, err)) || got_signal || !busy_workers(&r)) break;
+        if (r.ending) {
+            stop_in_flight(&r);
+            if (!busy_workers(&r)) break;
         }
-        int busy = 0;
-        for (int i = 0; i < nslots; i++) busy += slots[i].busy;
-        if (rc || got_signal || !busy) break;
-        if (ending) {
-            /* Budget spent or target reached: the runs in flight stop (the
-             * same command trains them again); one reaching the target ends. */
-            for (int i = 0; i < nslots; i++) {
-                slot *w = &slots[i];
-                if (!w->busy || w->finishing) continue;
-                retire(s, w, 1);
-                out[w->trial].ended = 1;
-                store_finish(st, w->run_id, "stopped", NULL,
-                             now_seconds() >= deadline ? "the sweep's time budget ran out"
-                                                       : "the sweep reached its target", NULL);
-            }
-            busy = 0;
-            for (int i = 0; i < nslots; i++) busy += slots[i].busy;
-            if (!busy) break;
-        }
-        if (!ending && deadline < INFINITY) {
-            /* Wake up for the deadline even if no worker reports. */
-            double left = deadline - now_seconds();
-            if (left <= 0) continue;
-        }
-
-        struct pollfd fds[64];
-        int nf = 0, map[64];
-        for (int i = 0; i < nslots && nf < 64; i++)
-            if (slots[i].busy) { fds[nf] = (struct pollfd){slots[i].from, POLLIN, 0}; map[nf++] = i; }
-        double left = deadline - now_seconds();
-        int r = poll(fds, (nfds_t)nf, left < 0.5 ? (left > 0 ? (int)(left * 1000) + 1 : 0) : 500);
-        if (r < 0 && errno != EINTR) { rc = err_set(err, ERR_INTERNAL, "poll: %s", strerror(errno)); break; }
-        for (int f = 0; f < nf && r > 0 && !got_signal; f++) {
-            if (!(fds[f].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            slot *w = &slots[map[f]];
-            const sweep_trial *t = &s->plan->trials[w->trial];
-            msg m;
-            if (read_msg(w->from, &m)) {
-                /* The worker died: record why, and start afresh for the next trial. */
-                int status = 0;
-                close(w->to);
-                close(w->from);
-                reap(s, w->pid, &status);
-                w->pid = 0;
-                w->busy = 0;
-                char why[128];
-                if (WIFSIGNALED(status))
-                    snprintf(why, sizeof why, "worker died: signal %d (%s)", WTERMSIG(status),
-                             strsignal(WTERMSIG(status)));
-                else
-                    snprintf(why, sizeof why, "worker died: exit status %d", WEXITSTATUS(status));
-                pruner_end(&pr, w->trial);
-                out[w->trial].ended = 1;
-                out[w->trial].counts = 0;
-                out[w->trial].partial = 1;
-                give_verdicts(s, &pr, slots, nslots);
-                if (store_finish(st, w->run_id, "failed", NULL, why, err)) { rc = -1; break; }
-                p.finished++;
-                s->trials_ended++;
-                p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
-                fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, why);
-                continue;
-            }
-            if (m.type == MSG_EPOCH) {
-                /* The verdict first (when its inputs are known): the worker
-                 * trains on while the epoch is written. */
-                pruner_report(&pr, w->trial, m.epoch.epoch,
-                              pruner_score(es->metric, m.epoch.val_acc, m.epoch.val_loss), NULL);
-                out[w->trial].last_epoch = m.epoch.epoch;
-                out[w->trial].last_score = m.epoch.val_acc;
-                w->waiting = m.epoch.epoch;
-                w->goes_on = 0;
-                w->since = now_seconds();
-                if (has_target && !ending &&
-                    (S->target_metric == METRIC_VAL_LOSS ? m.epoch.val_loss <= S->target_value
-                                                         : m.epoch.val_acc >= S->target_value)) {
-                    /* The target: this run ends now as done; the sweep ends. */
-                    msg v = {.type = MSG_VERDICT, .verdict = TRAIN_FINISH};
-                    write_msg(w->to, &v);
-                    w->waiting = 0;
-                    w->finishing = 1;
-                    ending = 1;
-                    if (p.on)
-                        fprintf(stderr, "sweep: trial %d reached the target (%s %g) in epoch %d\n",
-                                t->index, S->target_metric == METRIC_VAL_LOSS ? "val_loss" : "val_acc",
-                                S->target_value, m.epoch.epoch);
-                }
-                give_verdicts(s, &pr, slots, nslots);
-                double ts = now_seconds();
-                int bad = store_epoch(st, w->run_id, &m.epoch, err);
-                s->store_seconds += now_seconds() - ts;
-                if (bad) { rc = -1; break; }
-                w->epochs_done++;
-                p.epochs_left--;
-                p.epochs_seen++;
-                p.epoch_seconds += m.epoch.seconds;
-                if (m.epoch.val_acc > w->best_val) w->best_val = m.epoch.val_acc;
-                if (p.on) {
-                    char desc[256], eta[32], val[32] = "-", best[32] = "-";
-                    if (isfinite(m.epoch.val_acc)) {
-                        snprintf(val, sizeof val, "%.2f%%", 100 * m.epoch.val_acc);
-                        snprintf(best, sizeof best, "%.2f%%", 100 * w->best_val);
-                    }
-                    sweep_describe(t, desc, sizeof desc);
-                    eta_text(&p, eta, sizeof eta);
-                    fprintf(stderr,
-                            "[%d/%d done, ETA %s] trial %d%s%s%s epoch %d/%d  loss %.4f  val "
-                            "%s  best %s  %.1fs\n",
-                            p.finished, p.total, eta, t->index, desc[0] ? " (" : "", desc,
-                            desc[0] ? ")" : "", m.epoch.epoch, t->cfg.train.epochs,
-                            m.epoch.train_loss, val, best, m.epoch.seconds);
-                }
-            } else if (m.type == MSG_DONE || m.type == MSG_FAIL) {
-                pruner_end(&pr, w->trial);
-                outcome *oc = &out[w->trial];
-                oc->ended = 1;
-                oc->counts = m.type == MSG_DONE && m.result.status != TRAIN_STOPPED;
-                oc->state = m.result.status == TRAIN_PRUNED ? OBS_PRUNED : OBS_DONE;
-                oc->best = m.result.status == TRAIN_DIVERGED ? NAN : m.result.best_val_acc;
-                oc->partial = m.type == MSG_FAIL || m.result.status == TRAIN_DIVERGED;
-                w->waiting = 0;
-                give_verdicts(s, &pr, slots, nslots);
-                const char *status = m.type == MSG_FAIL ? "failed" : train_status_name(m.result.status);
-                int ok = m.type == MSG_DONE;
-                char why[160];
-                snprintf(why, sizeof why, "diverged in epoch %d: a batch loss was NaN, infinite "
-                         "or above 100 log(classes)", m.result.diverged_epoch);
-                const char *error = !ok ? m.error : m.result.status == TRAIN_DIVERGED ? why : NULL;
-                double ts = now_seconds();
-                int bad = store_finish(st, w->run_id, status, ok ? &m.result : NULL, error, err);
-                s->store_seconds += now_seconds() - ts;
-                if (bad) { rc = -1; break; }
-                p.finished++;
-                s->trials_ended++;
-                p.epochs_left -= t->cfg.train.epochs - w->epochs_done;
-                w->busy = 0;
-                if (p.on || !ok) {
-                    if (!ok)
-                        fprintf(stderr, "sweep: trial %d failed: %s\n", t->index, m.error);
-                    else if (m.result.status == TRAIN_DIVERGED)
-                        fprintf(stderr, "trial %d diverged in epoch %d\n", t->index,
-                                m.result.diverged_epoch);
-                    else if (m.result.status == TRAIN_PRUNED)
-                        fprintf(stderr, "trial %d pruned after epoch %d (best val %.2f%%)\n",
-                                t->index, m.result.epochs_run, 100 * m.result.best_val_acc);
-                    else
-                        fprintf(stderr, "trial %d %s: test %.2f%% (best epoch %d, %.1f s)\n",
-                                t->index, status, 100 * m.result.test_acc, m.result.best_epoch,
-                                m.result.train_seconds);
-                }
-            }
-        }
+        if ((rc = handle_messages(&r, err))) break;
     }
-
-    /* A result that arrived with the signal is kept, not trained again. */
-    for (int i = 0; got_signal && !rc && i < nslots; i++) {
-        slot *w = &slots[i];
-        struct pollfd pf = {w->from, POLLIN, 0};
-        msg m;
-        while (w->busy && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN) && !read_msg(w->from, &m)) {
-            if (m.type == MSG_EPOCH) {
-                store_epoch(st, w->run_id, &m.epoch, NULL);
-            } else if (m.type == MSG_DONE && m.result.status != TRAIN_DIVERGED) {
-                store_finish(st, w->run_id, train_status_name(m.result.status), &m.result, NULL, NULL);
-                w->busy = 0;
-            } else {
-                break;
-            }
-        }
-    }
-    /* Stop: runs in flight are marked stopped (they start afresh next time). */
-    if (got_signal || rc) {
-        for (int i = 0; i < nslots; i++)
-            if (slots[i].busy) {
-                char why[64];
-                snprintf(why, sizeof why, "interrupted by %s",
-                         got_signal ? strsignal(got_signal) : "an error");
-                store_finish(st, slots[i].run_id, "stopped", NULL, why, NULL);
-            }
-    }
-    for (int i = 0; i < nslots; i++) {
-        if (slots[i].pid > 0 && !slots[i].busy && !got_signal && !rc) {
-            msg q = {.type = MSG_QUIT};
-            write_msg(slots[i].to, &q);
-            retire(s, &slots[i], 0);
-        } else {
-            retire(s, &slots[i], 1);
-        }
-    }
-    free(slots);
-    free(out);
-    vclock_free(&vc);
-    pruner_free(&pr);
+    run_stop(&r, rc);
+    run_free(&r);
     s->run_seconds = now_seconds() - t_start;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -38,8 +38,8 @@ int slurm_check(const slurm_opts *o, sw_err *err) {
     if (o->tasks < 1)
         return err_set(err, ERR_INPUT, "sweep slurm: --tasks N is required (N >= 1: the array's "
                        "size, one shard per task)");
-    if (o->cpus < 1 || o->cpus > 256)
-        return err_set(err, ERR_INPUT, "sweep slurm: --cpus-per-task needs a number from 1 to 256");
+    if (o->cpus < 1 || o->cpus > 64)
+        return err_set(err, ERR_INPUT, "sweep slurm: --cpus-per-task needs a number from 1 to 64 (each task runs that many workers)");
     if (o->partition && !only(o->partition, "_-.,"))
         return err_set(err, ERR_INPUT, "sweep slurm: --partition '%s' is not a partition name "
                        "(letters, digits, _ - . and , between names)", o->partition);
