@@ -179,6 +179,7 @@ struct store {
     char *path;
     char host[256];
     int busy_ms;
+    int exclusive;  /* store_exclusive: other processes' running rows are leftovers */
     sqlite3_stmt *q[Q_COUNT];
 };
 
@@ -629,7 +630,11 @@ static int claimer_gone(const store *s, const char *claimed_by) {
     return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 
+void store_exclusive(store *s) { s->exclusive = 1; }
+
 int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err *err) {
+    char me[sizeof s->host + 24];
+    snprintf(me, sizeof me, "%s:%ld", s->host, (long)getpid());
     sqlite3_stmt *find = query(s, Q_CLAIM_FIND, err), *set = query(s, Q_CLAIM_SET, err),
                  *clear = query(s, Q_EPOCHS_CLEAR, err);
     if (!find || !set || !clear || begin(s, "claiming a trial", err)) return -1;
@@ -638,8 +643,9 @@ int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err 
     sqlite3_bind_int64(find, 1, sweep_id);
     while (!found && (rc = sqlite3_step(find)) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(find, 2);
-        found = strcmp(status, "running") ||
-                claimer_gone(s, (const char *)sqlite3_column_text(find, 3));
+        const char *by = (const char *)sqlite3_column_text(find, 3);
+        found = strcmp(status, "running") || claimer_gone(s, by) ||
+                (s->exclusive && (!by || strcmp(by, me)));
         if (found) {
             id = sqlite3_column_int64(find, 0);
             tr = sqlite3_column_int(find, 1);
@@ -651,8 +657,6 @@ int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err 
         goto fail;
     }
     if (found) {
-        char me[sizeof s->host + 24];
-        snprintf(me, sizeof me, "%s:%ld", s->host, (long)getpid());
         sqlite3_bind_int64(set, 1, id);
         bind_text(set, 2, me);
         sqlite3_bind_int64(clear, 1, id);

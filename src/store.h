@@ -72,6 +72,11 @@ int store_add_trials(store *s, int64_t sweep_id, const store_trial *t, int n, in
  * rows. Returns 1 and fills *run_id and *trial, or 0 when nothing is left. */
 int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err *err);
 
+/* This process is the only one training the sweep in this file (a shard's
+ * task: Slurm runs it once at a time, maybe requeued on another node), so a
+ * row left running by any other process, on any host, is claimed again. */
+void store_exclusive(store *s);
+
 /* One epoch row, in its own transaction (a crash loses at most this epoch).
  * Non-finite numbers are stored as NULL. */
 int store_epoch(store *s, int64_t run_id, const train_epoch *e, sw_err *err);

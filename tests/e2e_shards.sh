@@ -109,6 +109,13 @@ kill -9 $pid; wait $pid 2>/dev/null; sleep 0.1
 run "resume the killed shard" 0 $SWEEP $GRID $BIG --shard 1/2 --db $WORK/kill.db
 same "resumed shard: same rows as uninterrupted" "$(q $WORK/kref.db "$EPOCHS")" "$(q $WORK/kill.db "$EPOCHS")"
 
+# A requeued task may run on another node: a shard's database belongs to its
+# task, so runs another host left running are trained again.
+q $WORK/kill.db "UPDATE runs SET status = 'running', claimed_by = 'node17:4242' WHERE trial = 1"
+run "requeued on another node" 0 $SWEEP $GRID $BIG --shard 1/2 --db $WORK/kill.db
+same "requeued: the other host's running run trained again" "$(q $WORK/kill.db "SELECT status, claimed_by <> 'node17:4242' FROM runs WHERE trial = 1")" "done|1"
+same "requeued: same rows as uninterrupted" "$(q $WORK/kref.db "$EPOCHS")" "$(q $WORK/kill.db "$EPOCHS")"
+
 # TPE: shard K runs its own search; shard 0 of 1 is the whole search.
 run "tpe whole" 0 $SWEEP $TPE $D -j 2 --db $WORK/tpe.db
 run "tpe shard 0/1" 0 $SWEEP $TPE $D -j 2 --shard 0/1 --db $WORK/tpe01.db
