@@ -32,6 +32,10 @@ static int sql_fail(sqlite3 *db, const char *file, const char *what, sw_err *err
     if (code == SQLITE_NOTADB)
         return err_set(err, ERR_INPUT, "%s is not a SQLite database: not a shard; pass the "
                        "NAME.shard-K-of-N.db files that sweep run --shard wrote", file);
+    if (code == SQLITE_CORRUPT)
+        return err_set(err, ERR_INPUT, "%s is a damaged SQLite database (%s): move it away and "
+                       "run its shard again (sweep run --shard K/N starts it afresh)", file,
+                       sqlite3_errmsg(db));
     if (code == SQLITE_FULL || code == SQLITE_IOERR)
         return err_set(err, ERR_INPUT, "%s: %s while %s; free some disk space and merge again",
                        file, sqlite3_errmsg(db), what);

@@ -69,6 +69,9 @@ run "merge: not a sweep database" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK
 cp $WORK/tiny_grid-0.db $WORK/old.db && q $WORK/old.db "PRAGMA user_version = 3"
 run "merge: another schema version" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/old.db &&
     expect "schema version: named" 'old.db has schema version 3, this sweep merges version 4'
+head -c $(($(stat -c %s $WORK/tiny_random-merged.db) / 2)) $WORK/tiny_random-merged.db > $WORK/torn.db
+run "merge: a damaged shard" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/torn.db &&
+    expect "damaged shard: named, with the fix" 'torn.db is a damaged SQLite database \(.*\): move it away and run its shard again'
 run "merge: missing shard" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/nothere.db &&
     expect "missing shard: named" 'nothere.db: no such file'
 run "merge: output among the shards" 2 $SWEEP merge $WORK/tiny_grid-0.db $WORK/tiny_grid-0.db
