@@ -73,6 +73,16 @@ static int finish(FILE *f, const char *tmp, const char *path, sw_err *err) {
     return 0;
 }
 
+/* #SBATCH --opt="path": sbatch reads quotes there; % is its pattern sign. */
+static void sbatch_path(FILE *f, const char *opt, const char *dir, const char *file) {
+    fprintf(f, "#SBATCH --%s=\"", opt);
+    for (const char *p = dir; *p; p++) {
+        if (*p == '%') fputc('%', f);
+        fputc(*p, f);
+    }
+    fprintf(f, "/%s\"\n", file);
+}
+
 /* The #SBATCH lines both scripts share. */
 static void common_lines(FILE *f, const slurm_opts *o) {
     if (o->partition) fprintf(f, "#SBATCH --partition=%s\n", o->partition);
@@ -92,7 +102,7 @@ static void write_array(FILE *f, const slurm_opts *o, const char *exe, const cha
     fprintf(f, "#SBATCH --job-name=sweep-%s\n", o->name);
     fprintf(f, "#SBATCH --array=0-%d\n", n - 1);
     fprintf(f, "#SBATCH --cpus-per-task=%d\n", o->cpus);
-    fprintf(f, "#SBATCH --output=%s/task-%%a.log\n", dir);
+    sbatch_path(f, "output", dir, "task-%a.log");
     if (o->time) fprintf(f, "#SBATCH --time=%s\n", o->time);
     common_lines(f, o);
     fprintf(f, "set -u\nSWEEP=");
@@ -151,7 +161,7 @@ static void write_merge(FILE *f, const slurm_opts *o, const char *exe, const cha
             o->name, n, exp, o->name);
     fprintf(f, "#SBATCH --job-name=sweep-%s-merge\n", o->name);
     fprintf(f, "#SBATCH --cpus-per-task=1\n");
-    fprintf(f, "#SBATCH --output=%s/merge.log\n", dir);
+    sbatch_path(f, "output", dir, "merge.log");
     common_lines(f, o);
     fprintf(f, "set -u\nEXP=");
     quote(f, exp);
@@ -229,6 +239,9 @@ int slurm_write(const slurm_opts *o, const char *experiments, FILE *out, sw_err 
                            "run sweep slurm with the sweep binary of a source checkout", fetch,
                            o->data[i].dataset);
     snprintf(dir, sizeof dir, "%s/%s/slurm", experiments, o->name);
+    if (strpbrk(dir, "\"\n"))
+        return err_set(err, ERR_INPUT, "%s: Slurm's #SBATCH lines cannot hold a path with a double "
+                       "quote or a line break; run sweep slurm from another folder", dir);
     if (paths_mkdirs(dir))
         return err_set(err, ERR_INPUT, "%s: cannot make the folder: %s", dir, strerror(errno));
     char path[2][PATH_MAX + 300], tmp[PATH_MAX + 310];

@@ -81,6 +81,17 @@ M=$WORK/fail/experiments/slurm_grid.db
 same "after the resubmission: runs rows = -j 1" "$(q $WORK/ref.db "$RUNS")" "$(q $M "$RUNS" 2>&1)"
 same "after the resubmission: epochs rows = -j 1" "$(q $WORK/ref.db "$EPOCHS")" "$(q $M "$EPOCHS" 2>&1)"
 
+# A folder with a space, a quote and a % in its name: the scripts quote it.
+ODD="$WORK/o k'd%r"
+mkdir -p "$ODD"
+run "odd folder: submit" 0 bash -c 'cd "$1" && "$2" slurm "$3" --tasks 2 "$4" --submit' _ "$ODD" $SWEEP $CFG "$DATA"
+array=$(sed -n 's/^submitted: array job \([0-9]*\).*/\1/p' <<<"$out")
+merge=$(sed -n 's/.*merge job \([0-9]*\).*/\1/p' <<<"$out")
+wait_jobs $array $merge
+same "odd folder: array and merge completed" "$(job_state $array) $(job_state $merge)" "COMPLETED COMPLETED"
+same "odd folder: merged runs rows = -j 1" "$(q $WORK/ref.db "$RUNS")" "$(q "$ODD/experiments/slurm_grid.db" "$RUNS" 2>&1)"
+same "odd folder: task logs where they belong" "$(ls "$ODD/experiments/slurm_grid/slurm" | grep -c '^task-[01].log$')" 2
+
 # A task whose data are missing fails at once, with the fix in its log.
 mkdir -p $WORK/nodata
 run "scripts for missing data" 0 bash -c "cd $WORK/nodata && $SWEEP slurm $CFG --tasks 2 data.dir=$WORK/nodata/mnist" &&
