@@ -178,8 +178,8 @@ static int run_plan(const cfg_file *cfg, const sweep_plan *plan, sched *sc, cons
     int64_t sweep_id = 0;
     int added = 0, retried = 0, signo = 0, rc;
     store_counts cnt;
-    if (!(rc = store_open(&st, dbpath, 0, err)) && a->shard_n) store_exclusive(st);
-    if (rc ||
+    if ((rc = store_open(&st, dbpath, 0, err)) ||
+        (a->shard_n && (rc = store_exclusive(st, err))) ||
         (rc = store_sweep(st, cfg->name, yaml, SWEEP_VERSION, &sweep_id, err)) ||
         (rc = store_sweep_shard(st, sweep_id, shard[0] ? shard : NULL, plan->ntrials, err)) ||
         (rc = sched_add_trials(sc, st, sweep_id, 0, plan->ntrials, &added, err)) ||

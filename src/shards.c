@@ -111,7 +111,7 @@ typedef struct merge_ctx {
     int64_t main_id;             /* the sweeps row in the merged database */
     int nshards;                 /* N of K/N, 0 until a shard says */
     int *seen, *trials;          /* per K: merged here, and its trial count */
-    int mixed;                   /* shards of different N */
+    int created;                 /* the merged sweeps row is new (not in OUT before) */
 } merge_ctx;
 
 /* The sweeps row for the shard's sweep in the merged database. */
@@ -133,6 +133,7 @@ static int main_sweep(merge_ctx *m, int64_t shard_id, const char *file, sw_err *
     sqlite3_bind_int64(st, 1, shard_id);
     if (run(m->db, st, file, "adding its sweep", NULL, err)) return -1;
     m->main_id = sqlite3_last_insert_rowid(m->db);
+    m->created = 1;
     return 0;
 }
 
@@ -140,10 +141,10 @@ static int main_sweep(merge_ctx *m, int64_t shard_id, const char *file, sw_err *
 static int note_shard(merge_ctx *m, const char *shard, int trials, const char *file, sw_err *err) {
     int k, n;
     if (!shard || sscanf(shard, "%d/%d", &k, &n) != 2 || n < 1 || k < 0 || k >= n) return 0;
-    if (m->nshards && n != m->nshards) {
-        m->mixed = 1;
-        return 0;
-    }
+    if (m->nshards && n != m->nshards)
+        return err_set(err, ERR_INPUT, "%s is shard %s, but the shards before it are of %d: merge "
+                       "the shards of one run of sweep slurm --tasks N (or --shard K/N) at a time",
+                       file, shard, m->nshards);
     if (!m->nshards) {
         m->nshards = n;
         m->seen = calloc((size_t)n, sizeof *m->seen);
@@ -249,7 +250,10 @@ static int merge_shard(merge_ctx *m, const char *file, FILE *msg, sw_err *err) {
         if (!m->config) {
             m->config = strdup(config);
             m->config_file = strdup(file);
-            if (!m->config || !m->config_file) return err_set(err, ERR_INTERNAL, "out of memory");
+            if (!m->config || !m->config_file) {
+                sqlite3_finalize(st);
+                return err_set(err, ERR_INTERNAL, "out of memory");
+            }
         } else if (strcmp(m->config, config)) {
             char diff[256];
             first_difference(config, m->config, diff, sizeof diff);
@@ -284,9 +288,11 @@ static int merge_shard(merge_ctx *m, const char *file, FILE *msg, sw_err *err) {
 
 static int attach_merge(merge_ctx *m, const char *file, FILE *msg, sw_err *err) {
     struct stat sb;
-    if (stat(file, &sb) || !S_ISREG(sb.st_mode))
+    int missing = stat(file, &sb) != 0 ? errno : 0;
+    if (missing || !S_ISREG(sb.st_mode))
         return err_set(err, ERR_INPUT, "%s: %s; pass the shard databases that sweep run --shard "
-                       "wrote", file, errno == ENOENT ? "no such file" : "not a regular file");
+                       "wrote", file, missing == ENOENT ? "no such file"
+                                      : missing ? strerror(missing) : "not a regular file");
     sqlite3_stmt *st = prep(m->db, "ATTACH DATABASE ?1 AS sh", file, err);
     if (!st) return -1;
     sqlite3_bind_text(st, 1, file, -1, SQLITE_TRANSIENT);
@@ -302,36 +308,10 @@ static int attach_merge(merge_ctx *m, const char *file, FILE *msg, sw_err *err) 
 static void remove_db(const char *path) {
     static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
     for (int i = 0; i < 4; i++) {
-        char p[PATH_MAX + 64];
+        char p[PATH_MAX + 400];
         snprintf(p, sizeof p, "%s%s", path, ext[i]);
         unlink(p);
     }
-}
-
-/* The copy to work on: a backup of out when it exists (checked and, if
- * older, migrated by store_open first), else an empty file. */
-static int start_copy(const char *out, const char *tmp, sw_err *err) {
-    remove_db(tmp);
-    if (access(out, F_OK)) return 0;
-    store *s = NULL;
-    if (store_open(&s, out, 0, err)) return -1;
-    sqlite3 *dst = NULL;
-    int rc = sqlite3_open(tmp, &dst);
-    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", store_handle(s), "main")
-                                        : NULL;
-    if (b) {
-        sqlite3_backup_step(b, -1);
-        sqlite3_backup_finish(b);
-    }
-    rc = sqlite3_errcode(dst);
-    store_close(s);
-    sqlite3_close(dst);
-    if (!b || rc != SQLITE_OK) {
-        remove_db(tmp);
-        return err_set(err, ERR_INPUT, "%s: cannot copy %s there to merge into (%s)", tmp, out,
-                       sqlite3_errstr(rc));
-    }
-    return 0;
 }
 
 /* fsync path (a file, or a folder). */
@@ -343,34 +323,94 @@ static void sync_path(const char *path) {
     }
 }
 
-/* The merged sweep's trial count, 0 while no complete set was merged. */
-static int merged_count(sqlite3 *db, int64_t id) {
-    sqlite3_stmt *st = NULL;
-    int n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(trials, 0) FROM sweeps WHERE id = ?1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+/* err's message with every `from` replaced by `to` (the copy's name by OUT's). */
+static void rename_in_message(sw_err *err, const char *from, const char *to) {
+    char buf[sizeof err->msg];
+    const char *p = err->msg, *hit;
+    size_t len = 0;
+    while ((hit = strstr(p, from)) && len < sizeof buf) {
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%.*s%s", (int)(hit - p), p, to);
+        p = hit + strlen(from);
     }
-    sqlite3_finalize(st);
-    return n;
+    if (len < sizeof buf) snprintf(buf + len, sizeof buf - len, "%s", p);
+    snprintf(err->msg, sizeof err->msg, "%s", buf);
 }
 
-int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *err) {
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.merging-%ld", out, (long)getpid());
-    for (int i = 0; i < n; i++) {
-        char a[PATH_MAX], b[PATH_MAX];
-        if (realpath(paths[i], a) && realpath(out, b) && !strcmp(a, b))
-            return err_set(err, ERR_INPUT, "%s is both the output and a shard; merge into a new "
-                           "file", out);
+/* The copy to work on: a backup of out when it exists (read through a plain
+ * connection: out itself is not changed), else an empty file. */
+static int start_copy(const char *out, const char *tmp, sw_err *err) {
+    remove_db(tmp);
+    if (access(out, F_OK)) return 0;
+    sqlite3 *src = NULL, *dst = NULL;
+    int rc = sqlite3_open_v2(out, &src, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK) sqlite3_busy_timeout(src, 10000);
+    if (rc == SQLITE_OK) rc = sqlite3_open(tmp, &dst);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", src, "main") : NULL;
+    if (b) {
+        while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_OK || rc == SQLITE_BUSY ||
+               rc == SQLITE_LOCKED)
+            sqlite3_sleep(50);
+        sqlite3_backup_finish(b);
+        if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_errcode(dst);
     }
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    if (rc == SQLITE_OK) return 0;
+    remove_db(tmp);
+    if (rc == SQLITE_NOTADB)
+        return err_set(err, ERR_INPUT, "%s is not a SQLite database; merge into another file", out);
+    return err_set(err, ERR_INPUT, "%s: cannot read it to merge into (%s)", out, sqlite3_errstr(rc));
+}
+
+/* Put the finished copy in out's place. An existing out is first taken out
+ * of WAL mode (its -wal file would otherwise be read as the new file's) and
+ * held locked until the rename. */
+static int replace_out(const char *out, const char *tmp, sw_err *err) {
+    sqlite3 *db = NULL;
+    int rc = 0;
+    if (!access(out, F_OK)) {
+        char mode[16] = "";
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_open_v2(out, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+            sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
+            sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        if (strcmp(mode, "delete") ||
+            sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+            rc = err_set(err, ERR_INPUT, "%s is open in another process (a sweep run or report, an "
+                         "sqlite3 shell?); close it and merge again", out);
+    } else {
+        char p[PATH_MAX + 64];  /* files a deleted out may have left */
+        snprintf(p, sizeof p, "%s-wal", out);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", out);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-journal", out);
+        unlink(p);
+    }
+    if (!rc) {
+        sync_path(tmp);
+        if (rename(tmp, out))
+            rc = err_set(err, ERR_INPUT, "%s: cannot rename %s to it: %s", out, tmp, strerror(errno));
+    }
+    sqlite3_close(db);  /* its lock was on the old file */
+    return rc;
+}
+
+/* The merge itself, under the lock. */
+static int merge_locked(const char *out, const char *tmp, char *const *paths, int n, FILE *msg,
+                        sw_err *err) {
     if (start_copy(out, tmp, err)) return -1;
     store *s = NULL;
     merge_ctx m;
     memset(&m, 0, sizeof m);
     m.out = out;
     int rc = store_open(&s, tmp, 0, err);
+    if (rc) rename_in_message(err, tmp, out);
     if (!rc) {
         m.db = store_handle(s);
         rc = exec(m.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
@@ -382,7 +422,7 @@ int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *
              columns(m.db, "epochs", "run_id", "e.", m.ep_sel, sizeof m.ep_sel, err) ? -1 : 0;
     }
     for (int i = 0; i < n && !rc; i++) rc = attach_merge(&m, paths[i], msg, err);
-    if (!rc && m.nshards && !m.mixed) {
+    if (!rc && m.nshards) {
         /* All N shards merged here: the merged sweep's trial count. */
         int all = 1, total = 0;
         for (int k = 0; k < m.nshards; k++) all &= m.seen[k], total += m.trials[k];
@@ -394,7 +434,7 @@ int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *
             rc = run(m.db, st, out, "counting trials", NULL, err);
         } else if (all) {
             rc = -1;
-        } else if (!merged_count(m.db, m.main_id)) {
+        } else if (m.created) {
             fprintf(msg, "%s: not all %d shards are merged yet:", out, m.nshards);
             for (int k = 0; k < m.nshards; k++)
                 if (!m.seen[k]) fprintf(msg, " %d", k);
@@ -407,11 +447,7 @@ int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *
     free(m.config_file);
     free(m.seen);
     free(m.trials);
-    if (!rc) {
-        sync_path(tmp);
-        if (rename(tmp, out))
-            rc = err_set(err, ERR_INPUT, "%s: cannot rename %s to it: %s", out, tmp, strerror(errno));
-    }
+    if (!rc) rc = replace_out(out, tmp, err);
     if (rc) {
         remove_db(tmp);
         return -1;
@@ -422,6 +458,36 @@ int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *
     if (slash) *slash = '\0';
     sync_path(slash ? dir : ".");
     return 0;
+}
+
+int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *err) {
+    char outreal[PATH_MAX];
+    int have_out = realpath(out, outreal) != NULL;
+    for (int i = 0; i < n && have_out; i++) {
+        char a[PATH_MAX];
+        if (realpath(paths[i], a) && !strcmp(a, outreal))
+            return err_set(err, ERR_INPUT, "%s is both the output and a shard; merge into a new "
+                           "file", out);
+    }
+    /* One merge into out at a time (two would each drop the other's rows):
+     * an fcntl lock on OUT.lock, which also holds across NFS. */
+    char lock[PATH_MAX + 16], tmp[PATH_MAX + 300], host[256] = "host";
+    snprintf(lock, sizeof lock, "%s.lock", out);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return err_set(err, ERR_INPUT, "%s: cannot create the merge's lock file: %s; is the folder "
+                       "writable?", lock, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_SETLK, &fl)) {
+        fprintf(msg, "%s: another merge into it is running; waiting for it to end\n", out);
+        fflush(msg);
+        while (fcntl(fd, F_SETLKW, &fl) && errno == EINTR) {}
+    }
+    gethostname(host, sizeof host - 1);
+    snprintf(tmp, sizeof tmp, "%s.merging-%s-%ld", out, host, (long)getpid());
+    int rc = merge_locked(out, tmp, paths, n, msg, err);
+    close(fd);  /* releases the lock */
+    return rc;
 }
 
 /* ---- status ---- */
@@ -437,7 +503,8 @@ static int parse_name(const char *path, int *k, int *n, char *prefix, size_t siz
     const char *p = strstr(path, ".shard-");
     if (!p) return 0;
     char tail[8];
-    if (sscanf(p, ".shard-%d-of-%d%7s", k, n, tail) != 3 || strcmp(tail, ".db") || *n < 1)
+    if (sscanf(p, ".shard-%d-of-%d%7s", k, n, tail) != 3 || strcmp(tail, ".db") || *n < 1 ||
+        *n > 100000 || *k < 0 || *k >= *n)
         return 0;
     snprintf(prefix, size, "%.*s", (int)(p - path), path);
     return 1;

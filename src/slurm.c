@@ -1,8 +1,10 @@
 /* slurm.c - writing and submitting a sweep's Slurm batch scripts.
  *
- * Every value that reaches a script is either a number we checked or a
- * string written in single quotes (quote()), so paths and overrides with
- * spaces or quotes survive bash. Scripts are written to NAME.tmp and renamed,
+ * Every value that reaches a script's commands is either a number or name we
+ * checked or a string written in single quotes (quote(); paths go into
+ * variables once and are used as "$VAR"), so paths and overrides with
+ * spaces, quotes or $ survive bash; #SBATCH lines take paths in double
+ * quotes; paths with line breaks are refused (comments hold paths too). Scripts are written to NAME.tmp and renamed,
  * so a task never reads half a script. */
 #include "slurm.h"
 
@@ -111,32 +113,32 @@ static void write_array(FILE *f, const slurm_opts *o, const char *exe, const cha
     quote(f, o->config);
     fprintf(f, "\nFETCH=");
     quote(f, fetch);
+    fprintf(f, "\nWORKDIR=");
+    quote(f, cwd);
+    fprintf(f, "\nSCRIPTS=");
+    quote(f, dir);
     fprintf(f, "\nK=${SLURM_ARRAY_TASK_ID:?submit this script with sbatch: it is a job array}\n");
     fprintf(f, "echo \"sweep %s: task $K of %d on $(hostname) at $(date -u +%%Y-%%m-%%dT%%H:%%M:%%SZ)\"\n",
             o->name, n);
-    fprintf(f, "cd ");
-    quote(f, cwd);
-    fprintf(f, " || { echo \"sweep task $K: cannot enter %s\" >&2; exit 3; }\n", cwd);
+    fprintf(f, "cd \"$WORKDIR\" || { echo \"sweep task $K: cannot enter $WORKDIR\" >&2; exit 3; }\n");
     fprintf(f, "# The data, checked before any training.\n"
                "bad_data() {\n"
                "    echo \"sweep task $K: $1; on a login node run: $2 - then resubmit this task: "
-               "sbatch --array=$K %s/sweep.sbatch\" >&2\n"
+               "sbatch --array=$K $SCRIPTS/sweep.sbatch\" >&2\n"
                "    exit 3\n"
-               "}\n", dir);
+               "}\n");
     for (int i = 0; i < o->ndata; i++) {
         const slurm_data *d = &o->data[i];
-        if (!strcmp(d->dataset, "idx")) {
-            fprintf(f, "for f in train-images-idx3-ubyte train-labels-idx1-ubyte "
-                       "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do\n    D=");
-            quote(f, d->dir);
-            fprintf(f, "\n    [ -r \"$D/$f\" ] || [ -r \"$D/$f.gz\" ] || bad_data \"$D/$f is "
+        fprintf(f, "D=");
+        quote(f, d->dir);
+        if (!strcmp(d->dataset, "idx"))
+            fprintf(f, "\nfor f in train-images-idx3-ubyte train-labels-idx1-ubyte "
+                       "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do\n"
+                       "    [ -r \"$D/$f\" ] || [ -r \"$D/$f.gz\" ] || bad_data \"$D/$f is "
                        "missing\" \"put the four IDX files in $D\"\ndone\n");
-        } else {
-            fprintf(f, "\"$FETCH\" verify ");
-            quote(f, d->dir);
-            fprintf(f, " %s || bad_data \"the %s data in %s are missing or do not verify\" "
-                       "\"$FETCH %s %s\"\n", d->dataset, d->dataset, d->dir, d->dataset, d->dir);
-        }
+        else
+            fprintf(f, "\n\"$FETCH\" verify \"$D\" %s || bad_data \"the %s data in $D are missing "
+                       "or do not verify\" \"$FETCH %s $D\"\n", d->dataset, d->dataset, d->dataset);
     }
     fprintf(f, "exec \"$SWEEP\" run \"$CONFIG\" --shard \"$K/%d\" -j \"${SLURM_CPUS_PER_TASK:-%d}\" \\\n"
                "    --db ", n, o->cpus);
@@ -239,6 +241,15 @@ int slurm_write(const slurm_opts *o, const char *experiments, FILE *out, sw_err 
                            "run sweep slurm with the sweep binary of a source checkout", fetch,
                            o->data[i].dataset);
     snprintf(dir, sizeof dir, "%s/%s/slurm", experiments, o->name);
+    const char *paths[] = {exe, o->config, cwd, experiments};
+    for (int i = 0; i < 4; i++)
+        if (strchr(paths[i], '\n'))
+            return err_set(err, ERR_INPUT, "a path with a line break cannot go into a batch script: "
+                           "%s", paths[i]);
+    for (int i = 0; i < o->ndata; i++)
+        if (strchr(o->data[i].dir, '\n'))
+            return err_set(err, ERR_INPUT, "a path with a line break cannot go into a batch script: "
+                           "%s", o->data[i].dir);
     if (strpbrk(dir, "\"\n"))
         return err_set(err, ERR_INPUT, "%s: Slurm's #SBATCH lines cannot hold a path with a double "
                        "quote or a line break; run sweep slurm from another folder", dir);

@@ -630,7 +630,11 @@ static int claimer_gone(const store *s, const char *claimed_by) {
     return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 
-void store_exclusive(store *s) { s->exclusive = 1; }
+int store_exclusive(store *s, sw_err *err) {
+    s->exclusive = 1;
+    return exec(s, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL", "leaving WAL mode",
+                err);
+}
 
 int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err *err) {
     char me[sizeof s->host + 24];

@@ -74,8 +74,10 @@ int store_claim(store *s, int64_t sweep_id, int64_t *run_id, int *trial, sw_err 
 
 /* This process is the only one training the sweep in this file (a shard's
  * task: Slurm runs it once at a time, maybe requeued on another node), so a
- * row left running by any other process, on any host, is claimed again. */
-void store_exclusive(store *s);
+ * row left running by any other process, on any host, is claimed again. The
+ * file leaves WAL mode for SQLite's rollback journal: WAL needs every reader
+ * on the writer's host, and `sweep status` reads shards from a login node. */
+int store_exclusive(store *s, sw_err *err);
 
 /* One epoch row, in its own transaction (a crash loses at most this epoch).
  * Non-finite numbers are stored as NULL. */

@@ -45,6 +45,7 @@ for cfg in $GRID $RANDOM_CFG; do
 done
 same "merged sweep knows its trial count" "$(q $WORK/tiny_grid-merged.db "SELECT shard IS NULL, trials FROM sweeps")" "1|6"
 same "a shard records K/N and its trials" "$(q $WORK/tiny_grid-2.db "SELECT shard, trials FROM sweeps")" "2/4|1"
+same "a shard uses the rollback journal, not WAL (readers on other nodes)" "$(q $WORK/tiny_grid-2.db "PRAGMA journal_mode")" "delete"
 before=$(q $WORK/tiny_grid-merged.db "SELECT count(*) FROM runs; SELECT count(*) FROM epochs")
 run "merge a shard again" 0 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/tiny_grid-1.db &&
     expect "merge again: nothing added" 'shard 1/4, 0 runs and 0 epoch rows added'
@@ -57,6 +58,7 @@ same "default database: experiments/NAME.shard-K-of-N.db" "$(ls $WORK/experiment
 
 # Refusals name the file; the output stays as it was.
 sum() { md5sum < "$1"; }
+q $WORK/tiny_grid-merged.db "PRAGMA journal_mode = DELETE" >/dev/null  # a file in any mode stays as it was
 ref=$(sum $WORK/tiny_grid-merged.db)
 run "merge: shard of another config" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/tiny_grid-0.db $WORK/tiny_random-1.db &&
     expect "another config: named, with the difference" "tiny_random-1.db is a shard of another sweep than .*tiny_grid-0.db \(its resolved config differs at line [0-9]+: "
@@ -99,6 +101,14 @@ for i in $(seq 12); do
 done
 same "merge killed 12 times: never a partial output" "$torn" 0
 
+# Two merges into one output at once: one waits for the other, none is lost.
+rm -f $WORK/both.db
+$SWEEP merge $WORK/both.db $WORK/b0.db > $WORK/m1.out 2>&1 & p1=$!
+$SWEEP merge $WORK/both.db $WORK/b1.db > $WORK/m2.out 2>&1 & p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+same "two merges at once: both succeed" "$s1 $s2" "0 0"
+same "two merges at once: every run is there" "$(q $WORK/both.db "SELECT count(*), count(DISTINCT trial) FROM runs")" "6|6"
+
 # A killed shard resumes where it stopped.
 BIG="data.dir=$WORK/big data.validation=2000 train.epochs=6"
 run "shard reference" 0 $SWEEP $GRID $BIG --shard 1/2 --db $WORK/kref.db
@@ -129,6 +139,9 @@ same "tpe shards 0 and 1 draw differently" \
     "$(q $WORK/tpe-0.db "SELECT swept FROM runs WHERE trial = 0" | cmp -s - <(q $WORK/tpe-1.db "SELECT swept FROM runs WHERE trial = 1") && echo same || echo differ)" differ
 run "tpe merge" 0 $SWEEP merge $WORK/tpe-merged.db $WORK/tpe-{0,1,2}.db
 same "tpe merge: 16 trials, numbered 0..15" "$(q $WORK/tpe-merged.db "SELECT count(*), min(trial), max(trial), count(DISTINCT trial) FROM runs")" "16|0|15|16"
+run "tpe shard 1/2" 0 $SWEEP $TPE $D -j 2 --shard 1/2 --db $WORK/tpe-1of2.db
+run "merge: shards of different N" 2 $SWEEP merge $WORK/tpe-mixed.db $WORK/tpe-0.db $WORK/tpe-1of2.db &&
+    expect "different N: named" "tpe-1of2.db is shard 1/2, but the shards before it are of 3"
 run "tpe shard 1/3 again: nothing to do" 0 $SWEEP $TPE $D -j 2 --shard 1/3 --db $WORK/tpe-1.db
 same "tpe shard resumed: no new rows" "$(q $WORK/tpe-1.db "SELECT count(*) FROM runs")" 5
 
@@ -139,6 +152,7 @@ run "status" 0 $SWEEP status "$WORK/tiny_grid-[0-9].db" &&
 mkdir -p $WORK/st && cp $WORK/tiny_grid-0.db $WORK/st/g.shard-0-of-3.db && cp $WORK/tiny_grid-1.db $WORK/st/g.shard-1-of-3.db
 run "status: a shard not started" 0 $SWEEP status "$WORK/st/g.shard-*-of-3.db" &&
     expect "status: names the missing shard" '^2/3 +no database yet \(.*st/g.shard-2-of-3.db\)'
+touch $WORK/st/g.shard--1-of-3.db $WORK/st/g.shard-7-of-3.db  # names that are no shard of 3
 echo "garbage" > $WORK/st/g.shard-2-of-3.db
 run "status: a broken shard" 1 $SWEEP status "$WORK/st/g.shard-*-of-3.db" &&
     expect "status: names the broken shard" '^2/3 +.*g.shard-2-of-3.db.*not a SQLite'
