@@ -137,7 +137,8 @@ run "target" 0 $SWEEP $TPE --db $WORK/tg.db -j 2 -v 'sweep.target={metric: val_a
     expect "target: says so" 'reached the target'
 same "target: one run reached it and is done" "$(q $WORK/tg.db "SELECT count(*) FROM runs r WHERE status = 'done' AND (SELECT max(val_acc) FROM epochs WHERE run_id = r.id) >= 0.3")" 1
 same "target: nothing claimed after it" "$(q $WORK/tg.db "SELECT count(*) FROM runs WHERE status IN ('pending', 'running')")" "$(q $WORK/tg.db "SELECT count(*) FROM runs WHERE status = 'pending'")"
-run "budget" 0 $SWEEP $TPE --db $WORK/bg.db -j 2 -v 'sweep.budget={seconds: 0.5}' data.dir=$WORK/big &&
+# 400 trials: far more than 0.5 s of work on any machine (16 took 0.44 s).
+run "budget" 0 $SWEEP $TPE --db $WORK/bg.db -j 2 -v 'sweep.budget={seconds: 0.5}' sweep.trials=400 data.dir=$WORK/big &&
     expect "budget: says so" 'budget of 0.5 s is spent'
 same "budget: no run left running" "$(q $WORK/bg.db "SELECT count(*) FROM runs WHERE status = 'running'")" 0
 ge "budget: runs in flight stopped" "$(q $WORK/bg.db "SELECT count(*) FROM runs WHERE status = 'stopped'")" 1
