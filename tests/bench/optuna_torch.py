@@ -116,6 +116,8 @@ def main():
     p.add_argument("--seconds", type=float, default=300)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default="optuna_race.tsv")
+    p.add_argument("--t0", type=float, default=None,
+                   help="start of the clock (seconds since the epoch; default: now, after the imports)")
     args = p.parse_args()
     args.journal = args.out + ".journal"
     for f in (args.out, args.journal):
@@ -123,7 +125,7 @@ def main():
             os.remove(f)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    t0 = time.time()
+    t0 = args.t0 if args.t0 is not None else time.time()
     storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(args.journal))
     optuna.create_study(study_name="race", storage=storage, direction="maximize")
     lock = mp.Lock()

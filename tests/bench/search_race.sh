@@ -17,6 +17,10 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s sweep data >/dev/null || exit 1
+if ! $PY -c "import optuna, torch" 2>/dev/null; then
+    echo "search_race: $PY cannot import optuna and torch; install them with: sudo apt-get install python3-optuna python3-torch libopenblas0" >&2
+    exit 1
+fi
 
 # summary FILE: "t98.0 t98.2 best" from lines "seconds<TAB>test_acc" (done trials)
 summary() {
@@ -26,20 +30,24 @@ summary() {
         END { printf "%s %s %.4f\n", a, b, best }' <(sort -g "$1")
 }
 
-printf "%-8s %-6s %10s %10s %10s\n" tool seed "s to 98.0" "s to 98.2" "best test"
+printf "%-8s %-6s %10s %10s %10s %8s %8s\n" tool seed "s to 98.0" "s to 98.2" "best test" ended pruned
 for seed in $SEEDS; do
-    # ours: finished_at has 1 s resolution; count from the command's start
+    # Both count from the command's start. finished_at has 1 s resolution:
+    # ours is taken at the end of its second, an upper bound.
     db=$tmp/sweep-$seed.db
     t0=$(date +%s.%N)
     ./sweep configs/tpe.yaml -j 2 --db "$db" "sweep.seed=$seed" "sweep.budget={seconds: $SECONDS_BUDGET}" >/dev/null 2>&1
-    sqlite3 -separator $'\t' "$db" "SELECT strftime('%s', finished_at) - $t0, test_acc FROM runs WHERE status = 'done'" > "$tmp/ours-$seed.tsv"
+    sqlite3 -separator $'\t' "$db" "SELECT strftime('%s', finished_at) + 1 - $t0, test_acc FROM runs WHERE status = 'done'" > "$tmp/ours-$seed.tsv"
     read -r a b best < <(summary "$tmp/ours-$seed.tsv")
-    printf "%-8s %-6s %10s %10s %10s\n" sweep "$seed" "$a" "$b" "$best" | tee -a "$tmp/rows"
+    read -r ended pruned < <(sqlite3 -separator ' ' "$db" "SELECT count(*), count(*) FILTER (WHERE status = 'pruned') FROM runs WHERE status IN ('done', 'pruned')")
+    printf "%-8s %-6s %10s %10s %10s %8s %8s\n" sweep "$seed" "$a" "$b" "$best" "$ended" "$pruned" | tee -a "$tmp/rows"
     # Optuna + PyTorch
-    (cd tests/bench && $PY optuna_torch.py --data ../../data/mnist --seed "$seed" --seconds "$SECONDS_BUDGET" --out "$tmp/optuna-$seed.raw")
+    t0=$(date +%s.%N)
+    (cd tests/bench && $PY optuna_torch.py --t0 "$t0" --data ../../data/mnist --seed "$seed" --seconds "$SECONDS_BUDGET" --out "$tmp/optuna-$seed.raw")
     awk -F'\t' '$2 == "done" { print $1 "\t" $3 }' "$tmp/optuna-$seed.raw" > "$tmp/optuna-$seed.tsv"
     read -r a b best < <(summary "$tmp/optuna-$seed.tsv")
-    printf "%-8s %-6s %10s %10s %10s\n" optuna "$seed" "$a" "$b" "$best" | tee -a "$tmp/rows"
+    read -r ended pruned < <(awk -F'\t' -v B="$SECONDS_BUDGET" '$1 <= B { n++; if ($2 == "pruned") p++ } END { print n + 0, p + 0 }' "$tmp/optuna-$seed.raw")
+    printf "%-8s %-6s %10s %10s %10s %8s %8s\n" optuna "$seed" "$a" "$b" "$best" "$ended" "$pruned" | tee -a "$tmp/rows"
 done
 echo "medians over seeds $SEEDS ('-': never reached; counts as the budget):"
 for tool in sweep optuna; do
