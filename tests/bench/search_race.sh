@@ -25,7 +25,7 @@ fi
 # summary FILE: "t98.0 t98.2 best" from lines "seconds<TAB>test_acc" (done trials)
 summary() {
     awk -F'\t' -v B="$SECONDS_BUDGET" 'BEGIN { a = "-"; b = "-"; best = 0 }
-        $2 != "" && $1 <= B { if ($2 >= 0.980 && a == "-") a = $1; if ($2 >= 0.982 && b == "-") b = $1;
+        $2 != "" && $1 <= B { if ($2 >= 0.980 && a == "-") a = sprintf("%.1f", $1); if ($2 >= 0.982 && b == "-") b = sprintf("%.1f", $1);
                    if ($2 > best) best = $2 }
         END { printf "%s %s %.4f\n", a, b, best }' <(sort -g "$1")
 }
