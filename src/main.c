@@ -118,7 +118,7 @@ static int parse_run_args(run_args *a, int argc, char **argv, sw_err *err) {
             else {
                 memcpy(kbuf, v, (size_t)(slash - v));
                 kbuf[slash - v] = '\0';
-                if (parse_int_arg(slash + 1, 1, 100000, &a->shard_n) ||
+                if (parse_int_arg(slash + 1, 1, SHARDS_MAX, &a->shard_n) ||
                     parse_int_arg(kbuf, 0, a->shard_n - 1, &a->shard_k))
                     a->shard_n = 0;
             }

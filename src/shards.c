@@ -137,7 +137,11 @@ static int main_sweep(merge_ctx *m, int64_t shard_id, const char *file, sw_err *
     return 0;
 }
 
-/* Note shard "K/N" with `trials` trials as merged. */
+/* Note shard "K/N" with `trials` trials as merged. Shards of another N
+ * than those merged before, here or into out earlier (a merged sweeps row's
+ * shard is '*' and the N, as in '*' '/4'), are refused: with TPE or early
+ * termination they are another search, whose trials would be taken for the
+ * ones already merged. */
 static int note_shard(merge_ctx *m, const char *shard, int trials, const char *file, sw_err *err) {
     int k, n;
     if (!shard || sscanf(shard, "%d/%d", &k, &n) != 2 || n < 1 || k < 0 || k >= n) return 0;
@@ -145,6 +149,17 @@ static int note_shard(merge_ctx *m, const char *shard, int trials, const char *f
         return err_set(err, ERR_INPUT, "%s is shard %s, but the shards before it are of %d: merge "
                        "the shards of one run of sweep slurm --tasks N (or --shard K/N) at a time",
                        file, shard, m->nshards);
+    sqlite3_stmt *st = prep(m->db, "SELECT shard FROM main.sweeps WHERE id = ?1", file, err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, m->main_id);
+    int before = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        sscanf((const char *)sqlite3_column_text(st, 0), "*/%d", &before);
+    sqlite3_finalize(st);
+    if (before && before != n)
+        return err_set(err, ERR_INPUT, "%s is shard %s, but %s holds this sweep merged from %d "
+                       "shards: merge the shards of one run of sweep slurm --tasks N into one "
+                       "file (these into another)", file, shard, m->out, before);
     if (!m->nshards) {
         m->nshards = n;
         m->seen = calloc((size_t)n, sizeof *m->seen);
@@ -230,6 +245,10 @@ static int merge_shard(merge_ctx *m, const char *file, FILE *msg, sw_err *err) {
         rc = err_set(err, ERR_INPUT, "%s is %s, not a sweep database (tables: %s); pass the "
                      "NAME.shard-K-of-N.db files that sweep run --shard wrote", file,
                      tables ? "a SQLite database" : "an empty SQLite file", tables ? tables : "none");
+    else if (version > STORE_SCHEMA_VERSION)
+        rc = err_set(err, ERR_INPUT, "%s has schema version %d, this sweep merges version %d: "
+                     "merge it with the newer sweep that wrote it", file, version,
+                     STORE_SCHEMA_VERSION);
     else if (version != STORE_SCHEMA_VERSION)
         rc = err_set(err, ERR_INPUT, "%s has schema version %d, this sweep merges version %d: "
                      "merge it with the sweep that wrote it, or open it once with this one "
@@ -258,6 +277,10 @@ static int merge_shard(merge_ctx *m, const char *file, FILE *msg, sw_err *err) {
             char diff[256];
             first_difference(config, m->config, diff, sizeof diff);
             sqlite3_finalize(st);
+            if (nsweeps)
+                return err_set(err, ERR_INPUT, "%s holds two sweeps: its config changed between "
+                               "runs of this shard (at %s); a merge takes one sweep per file: run "
+                               "the shard again into a new file (--db) and merge that", file, diff);
             return err_set(err, ERR_INPUT, "%s is a shard of another sweep than %s (its resolved "
                            "config differs at %s); merge the shards of one sweep only", file,
                            m->config_file, diff);
@@ -423,6 +446,16 @@ static int merge_locked(const char *out, const char *tmp, char *const *paths, in
     }
     for (int i = 0; i < n && !rc; i++) rc = attach_merge(&m, paths[i], msg, err);
     if (!rc && m.nshards) {
+        /* The merged sweep is of N shards from now on (see note_shard). */
+        sqlite3_stmt *st = prep(m.db, "UPDATE sweeps SET shard = '*/' || ?1 WHERE id = ?2 AND "
+                                "shard IS NULL", out, err);
+        if (st) {
+            sqlite3_bind_int(st, 1, m.nshards);
+            sqlite3_bind_int64(st, 2, m.main_id);
+        }
+        rc = st ? run(m.db, st, out, "recording the shards", NULL, err) : -1;
+    }
+    if (!rc && m.nshards) {
         /* All N shards merged here: the merged sweep's trial count. */
         int all = 1, total = 0;
         for (int k = 0; k < m.nshards; k++) all &= m.seen[k], total += m.trials[k];
@@ -463,6 +496,9 @@ static int merge_locked(const char *out, const char *tmp, char *const *paths, in
 int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *err) {
     char outreal[PATH_MAX];
     int have_out = realpath(out, outreal) != NULL;
+    if (have_out && access(out, W_OK))
+        return err_set(err, ERR_INPUT, "%s is not writable (%s); make it writable (chmod u+w) or "
+                       "merge into another file", out, strerror(errno));
     for (int i = 0; i < n && have_out; i++) {
         char a[PATH_MAX];
         if (realpath(paths[i], a) && !strcmp(a, outreal))
@@ -478,10 +514,18 @@ int shards_merge(const char *out, char *const *paths, int n, FILE *msg, sw_err *
         return err_set(err, ERR_INPUT, "%s: cannot create the merge's lock file: %s; is the folder "
                        "writable?", lock, strerror(errno));
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    if (fcntl(fd, F_SETLK, &fl)) {
+    int locked = !fcntl(fd, F_SETLK, &fl);
+    if (!locked && (errno == EACCES || errno == EAGAIN)) {
         fprintf(msg, "%s: another merge into it is running; waiting for it to end\n", out);
         fflush(msg);
-        while (fcntl(fd, F_SETLKW, &fl) && errno == EINTR) {}
+        while (!(locked = !fcntl(fd, F_SETLKW, &fl)) && errno == EINTR) {}
+    }
+    if (!locked) {
+        int e = errno;
+        close(fd);
+        return err_set(err, ERR_INPUT, "%s: cannot lock it (%s), so two merges could overwrite "
+                       "each other; merge into a file on a local disk or one with working locks",
+                       lock, strerror(e));
     }
     gethostname(host, sizeof host - 1);
     snprintf(tmp, sizeof tmp, "%s.merging-%s-%ld", out, host, (long)getpid());
@@ -504,7 +548,7 @@ static int parse_name(const char *path, int *k, int *n, char *prefix, size_t siz
     if (!p) return 0;
     char tail[8];
     if (sscanf(p, ".shard-%d-of-%d%7s", k, n, tail) != 3 || strcmp(tail, ".db") || *n < 1 ||
-        *n > 100000 || *k < 0 || *k >= *n)
+        *n > SHARDS_MAX || *k < 0 || *k >= *n)
         return 0;
     snprintf(prefix, size, "%.*s", (int)(p - path), path);
     return 1;
@@ -546,9 +590,12 @@ int shards_status(char *const *args, int nargs, FILE *out, int *bad, sw_err *err
         store *s = NULL;
         sw_err e = {0, ""};
         if (access(path, F_OK)) {
+            /* A pattern that matches nothing yet: no task has started. */
+            int pattern = strpbrk(path, "*?[") != NULL;
             fprintf(out, "%-7s %s: %s\n", label, path,
-                    strpbrk(path, "*?[") ? "no file matches" : "no such file");
-            *bad = 1;
+                    pattern ? "no file matches yet (no task has written its database; is the "
+                              "pattern right?)" : "no such file");
+            if (!pattern) *bad = 1;
             continue;
         }
         if (store_open(&s, path, 1, &e)) {

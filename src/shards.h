@@ -14,6 +14,9 @@
 
 #include "err.h"
 
+/* The most shards a sweep runs in (--shard K/N, sweep slurm --tasks N). */
+#define SHARDS_MAX 100000
+
 /* Merge the shard databases paths[0..n) into out (created if missing).
  * A trial already in out is replaced only by a more finished run of it
  * (ended > failed > stopped or running > pending), so merging a shard twice

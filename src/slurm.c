@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "shards.h"
 
 /* s in single quotes for bash ('it'\''s'). */
 static void quote(FILE *f, const char *s) {
@@ -40,6 +41,9 @@ int slurm_check(const slurm_opts *o, sw_err *err) {
     if (o->tasks < 1)
         return err_set(err, ERR_INPUT, "sweep slurm: --tasks N is required (N >= 1: the array's "
                        "size, one shard per task)");
+    if (o->tasks > SHARDS_MAX)
+        return err_set(err, ERR_INPUT, "sweep slurm: --tasks %d is more than the %d shards a sweep "
+                       "can run in", o->tasks, SHARDS_MAX);
     if (o->cpus < 1 || o->cpus > 64)
         return err_set(err, ERR_INPUT, "sweep slurm: --cpus-per-task needs a number from 1 to 64 (each task runs that many workers)");
     if (o->partition && !only(o->partition, "_-.,"))

@@ -43,7 +43,7 @@ for cfg in $GRID $RANDOM_CFG; do
     same "$n: merged runs rows = -j 1" "$(q $WORK/$n-j1.db "$RUNS")" "$(q $WORK/$n-merged.db "$RUNS")"
     same "$n: merged epochs rows = -j 1" "$(q $WORK/$n-j1.db "$EPOCHS")" "$(q $WORK/$n-merged.db "$EPOCHS")"
 done
-same "merged sweep knows its trial count" "$(q $WORK/tiny_grid-merged.db "SELECT shard IS NULL, trials FROM sweeps")" "1|6"
+same "merged sweep knows its shards and trial count" "$(q $WORK/tiny_grid-merged.db "SELECT shard, trials FROM sweeps")" "*/4|6"
 same "a shard records K/N and its trials" "$(q $WORK/tiny_grid-2.db "SELECT shard, trials FROM sweeps")" "2/4|1"
 same "a shard uses the rollback journal, not WAL (readers on other nodes)" "$(q $WORK/tiny_grid-2.db "PRAGMA journal_mode")" "delete"
 before=$(q $WORK/tiny_grid-merged.db "SELECT count(*) FROM runs; SELECT count(*) FROM epochs")
@@ -71,35 +71,60 @@ run "merge: not a sweep database" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK
 cp $WORK/tiny_grid-0.db $WORK/old.db && q $WORK/old.db "PRAGMA user_version = 3"
 run "merge: another schema version" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/old.db &&
     expect "schema version: named" 'old.db has schema version 3, this sweep merges version 4'
+cp $WORK/tiny_grid-0.db $WORK/new.db && q $WORK/new.db "PRAGMA user_version = 5"
+run "merge: a newer schema version" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/new.db &&
+    expect "newer schema: merge it with the newer sweep" 'new.db has schema version 5, this sweep merges version 4: merge it with the newer sweep that wrote it$'
+cp $WORK/tiny_grid-0.db $WORK/two.db
+run "a shard rerun with another config" 0 $SWEEP $GRID $D --shard 0/4 --db $WORK/two.db train.epochs=1
+run "merge: a shard file holding two sweeps" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/two.db &&
+    expect "two sweeps in one shard file: what to do" 'two.db holds two sweeps: its config changed between runs of this shard \(at line [0-9]+: .*\); .*run the shard again into a new file \(--db\)'
 head -c $(($(stat -c %s $WORK/tiny_random-merged.db) / 2)) $WORK/tiny_random-merged.db > $WORK/torn.db
 run "merge: a damaged shard" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/torn.db &&
     expect "damaged shard: named, with the fix" 'torn.db is a damaged SQLite database \(.*\): move it away and run its shard again'
 run "merge: missing shard" 2 $SWEEP merge $WORK/tiny_grid-merged.db $WORK/nothere.db &&
     expect "missing shard: named" 'nothere.db: no such file'
 run "merge: output among the shards" 2 $SWEEP merge $WORK/tiny_grid-0.db $WORK/tiny_grid-0.db
+if su nobody -s /bin/bash -c true 2>/dev/null; then
+    RO=$(mktemp -d); chmod 755 "$RO"
+    cp $WORK/tiny_grid-merged.db $WORK/tiny_grid-1.db "$RO/" && chmod 444 "$RO/tiny_grid-merged.db" && chmod 777 "$RO"
+    run "merge: read-only output (as nobody)" 2 su nobody -s /bin/bash -c "$SWEEP merge $RO/tiny_grid-merged.db $RO/tiny_grid-1.db" &&
+        expect "read-only output: the fix" 'tiny_grid-merged.db is not writable \(Permission denied\); make it writable \(chmod u\+w\) or merge into another file'
+    rm -rf "$RO"
+fi
 same "refused merges leave the output untouched" "$(sum $WORK/tiny_grid-merged.db)" "$ref"
 same "no work files left behind" "$(ls $WORK | grep -c merging)" 0
 
 # SIGKILL at any moment: the output is as it was or complete.
 run "big shards" 0 $SWEEP $GRID data.dir=$WORK/big data.validation=2000 train.epochs=20 --shard 0/2 --db $WORK/b0.db
 run "big shards 1" 0 $SWEEP $GRID data.dir=$WORK/big data.validation=2000 train.epochs=20 --shard 1/2 --db $WORK/b1.db
+for i in 1 2 3; do  # the median merge's time; kills land within 1.5x it
+    cp $WORK/tiny_grid-merged.db $WORK/kill-out.db
+    t0=$(date +%s%N); $SWEEP merge $WORK/kill-out.db $WORK/b0.db $WORK/b1.db >/dev/null 2>&1
+    echo $((($(date +%s%N) - t0) / 1000000 + 1))
+done > $WORK/merge-ms
+ms=$(sort -n $WORK/merge-ms | sed -n 2p)
 cp $WORK/tiny_grid-merged.db $WORK/kill-out.db
-ref=$(sum $WORK/kill-out.db); torn=0; whole=0
-for i in $(seq 12); do
+ref=$(sum $WORK/kill-out.db); torn=0; whole=0; untouched=0
+kills=0
+while [ $kills -lt 16 ] || { [ $kills -lt 64 ] && { [ $untouched -lt 2 ] || [ $whole -lt 2 ]; }; }; do
+    kills=$((kills + 1))
+    wait_s=$(awk -v r=$RANDOM -v ms=$ms 'BEGIN { printf "%.4f", r / 32768 * 1.5 * ms / 1000 }')
     $SWEEP merge $WORK/kill-out.db $WORK/b0.db $WORK/b1.db >/dev/null 2>&1 &
     pid=$!
-    sleep "0.00$((RANDOM % 9))"
+    sleep "$wait_s"
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     s=$(sum $WORK/kill-out.db)
-    if [ "$s" = "$ref" ]; then :; else
+    if [ "$s" = "$ref" ]; then untouched=$((untouched + 1)); else
         n=$(q $WORK/kill-out.db "SELECT count(*) FROM runs WHERE sweep_id = (SELECT max(id) FROM sweeps)" 2>&1)
         [ "$n" = 6 ] && whole=$((whole + 1)) || torn=$((torn + 1))
         cp $WORK/tiny_grid-merged.db $WORK/kill-out.db
     fi
     rm -f $WORK/kill-out.db.merging-*
 done
-same "merge killed 12 times: never a partial output" "$torn" 0
+same "merge killed $kills times within 1.5x its $ms ms: never a partial output" "$torn" 0
+ge "merge killed: kills that left the output as it was" "$untouched" 2
+ge "merge killed: merges that completed before the kill" "$whole" 2
 
 # Two merges into one output at once: one waits for the other, none is lost.
 rm -f $WORK/both.db
@@ -142,6 +167,10 @@ same "tpe merge: 16 trials, numbered 0..15" "$(q $WORK/tpe-merged.db "SELECT cou
 run "tpe shard 1/2" 0 $SWEEP $TPE $D -j 2 --shard 1/2 --db $WORK/tpe-1of2.db
 run "merge: shards of different N" 2 $SWEEP merge $WORK/tpe-mixed.db $WORK/tpe-0.db $WORK/tpe-1of2.db &&
     expect "different N: named" "tpe-1of2.db is shard 1/2, but the shards before it are of 3"
+run "merge: shards of another N than those merged before" 2 $SWEEP merge $WORK/tpe-merged.db $WORK/tpe-1of2.db &&
+    expect "another N than the merged file: named" "tpe-1of2.db is shard 1/2, but .*tpe-merged.db holds this sweep merged from 3 shards"
+run "slurm: more tasks than shards" 2 $SWEEP slurm $GRID --tasks 200000 &&
+    expect "slurm: the shard limit" 'sweep slurm: --tasks 200000 is more than the 100000 shards a sweep can run in'
 run "tpe shard 1/3 again: nothing to do" 0 $SWEEP $TPE $D -j 2 --shard 1/3 --db $WORK/tpe-1.db
 same "tpe shard resumed: no new rows" "$(q $WORK/tpe-1.db "SELECT count(*) FROM runs")" 5
 
@@ -152,6 +181,9 @@ run "status" 0 $SWEEP status "$WORK/tiny_grid-[0-9].db" &&
 mkdir -p $WORK/st && cp $WORK/tiny_grid-0.db $WORK/st/g.shard-0-of-3.db && cp $WORK/tiny_grid-1.db $WORK/st/g.shard-1-of-3.db
 run "status: a shard not started" 0 $SWEEP status "$WORK/st/g.shard-*-of-3.db" &&
     expect "status: names the missing shard" '^2/3 +no database yet \(.*st/g.shard-2-of-3.db\)'
+run "status: nothing matches yet" 0 $SWEEP status "$WORK/st/none.shard-*-of-3.db" &&
+    expect "status: says so" 'none.shard-\*-of-3.db: no file matches yet \(no task has written its database' &&
+    expect "status: zero totals" '^all +0 +0 +0 +0 +0 +0  \(0 databases\)'
 touch $WORK/st/g.shard--1-of-3.db $WORK/st/g.shard-7-of-3.db  # names that are no shard of 3
 echo "garbage" > $WORK/st/g.shard-2-of-3.db
 run "status: a broken shard" 1 $SWEEP status "$WORK/st/g.shard-*-of-3.db" &&
