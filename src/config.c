@@ -603,6 +603,7 @@ static const key_def sweep_keys[] = {
     {"parameters", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"early_stop", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"startup_trials", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
+    {"multivariate", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"budget", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     {"target", K_SKIP, 0, 0, 0, 0, 0, NULL, NULL, 0},
     END};
@@ -821,7 +822,7 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
     S->present = 1;
     if (sw->kind != NODE_MAP)
         return bad_value(err, sw, "sweep", "a mapping with method and parameters");
-    const node *params = NULL, *trials = NULL, *startup = NULL;
+    const node *params = NULL, *trials = NULL, *startup = NULL, *multi = NULL;
     S->startup_trials = 10;
     S->target_value = NAN;
     for (int i = 0; i < sw->n; i++) {
@@ -853,6 +854,10 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
                 return bad_value(err, v, "sweep.startup_trials", "an integer from 1 to 100000");
             S->startup_trials = (int)x;
             startup = v;
+        } else if (!strcmp(k->name, "multivariate")) {
+            if (node_to_bool(v, &S->multivariate))
+                return bad_value(err, v, "sweep.multivariate", "true or false");
+            multi = v;
         } else {
             if (v->kind != NODE_MAP)
                 return bad_value(err, v, "sweep.parameters",
@@ -870,6 +875,9 @@ static int parse_sweep(cfg_file *c, const node *sw, sw_err *err) {
     if (startup && S->method != SWEEP_TPE)
         return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.startup_trials is for method tpe",
                        startup->file, startup->line, startup->col);
+    if (multi && S->method != SWEEP_TPE)
+        return err_set(err, ERR_INPUT, "%s:%d:%d: sweep.multivariate is for method tpe",
+                       multi->file, multi->line, multi->col);
     if (S->method == SWEEP_GRID && trials)
         return err_set(err, ERR_INPUT,
                        "%s:%d:%d: sweep.trials is for methods random and tpe; a grid has one "

@@ -90,6 +90,7 @@ typedef struct cfg_sweep {
     sweep_method method;
     int trials;           /* random, tpe: how many trials */
     int startup_trials;   /* tpe: random trials before the model takes over */
+    int multivariate;     /* tpe: model the parameters jointly */
     double budget_seconds;   /* > 0: the sweep ends after this much wall time */
     stop_metric target_metric;
     double target_value;     /* not NaN: the sweep ends when an epoch reaches it */

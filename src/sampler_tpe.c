@@ -14,7 +14,15 @@
  * the largest log l(x) - log g(x) is the value. Log-uniform parameters are
  * modelled in log space, integers as discrete masses, lists as categories.
  * Trial k draws from its own stream of sweep.seed, so the same observations
- * give the same suggestion. */
+ * give the same suggestion.
+ *
+ * sweep.multivariate: true models the parameters jointly, as Optuna's
+ * TPESampler(multivariate=True): each observation is one kernel over all of
+ * them (a product of the per-parameter kernels; bandwidth 0.2 * range *
+ * m^(-1/(d+4)) for d parameters and m observations, clipped as above), a
+ * candidate draws every parameter from one kernel, and candidates are ranked
+ * by the joint densities, so interactions (learning rate with momentum)
+ * are learnt. Observations missing a parameter's value are left out. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +136,10 @@ static void parzen_free(parzen *pz) {
     free(pz->w); free(pz->mu); free(pz->sigma); free(pz->logz); free(pz->cat);
 }
 
-/* x are the m observations in model space, in trial order. */
-static int parzen_build(parzen *pz, const space *sp, const double *x, int m) {
+/* x are the m observations in model space, in trial order. bw > 0: every
+ * observation's bandwidth is bw * range (clipped), as multivariate TPE does;
+ * else the neighbour gaps. */
+static int parzen_build(parzen *pz, const space *sp, const double *x, int m, double bw) {
     memset(pz, 0, sizeof *pz);
     pz->m = m;
     pz->w = malloc(sizeof(double) * (size_t)(m + 1));
@@ -169,6 +179,7 @@ static int parzen_build(parzen *pz, const space *sp, const double *x, int m) {
         double left = mu - (p > 0 ? pz->mu[order[p - 1]] : lo);
         double right = (p < m - 1 ? pz->mu[order[p + 1]] : hi) - mu;
         double sg = m == 1 ? fmax(left, right) : p == 0 ? right : p == m - 1 ? left : fmax(left, right);
+        if (bw > 0) sg = bw * range;
         pz->sigma[order[p]] = fmin(fmax(sg, minsig), range);
     }
     free(order);
@@ -181,39 +192,54 @@ static int parzen_build(parzen *pz, const space *sp, const double *x, int m) {
     return 0;
 }
 
-/* log density (or mass) of x in model space */
-static double parzen_logp(const parzen *pz, const space *sp, double x) {
-    double mx = -INFINITY, *lp = malloc(sizeof(double) * (size_t)(pz->m + 1));
+/* log density (or mass) of x in model space under component j alone */
+static double comp_logp(const parzen *pz, const space *sp, int j, double x) {
+    if (sp->ncat) {
+        double k = sp->ncat, pw = PRIOR_WEIGHT / (pz->m + 1);
+        return j == pz->m ? -log(k) : log((pw + (pz->cat[j] == (int)x)) / (k * pw + 1));
+    }
+    if (sp->is_int) {
+        double a = Phi((x - 0.5 - pz->mu[j]) / pz->sigma[j]), b = Phi((x + 0.5 - pz->mu[j]) / pz->sigma[j]);
+        return log(b - a > 1e-300 ? b - a : 1e-300) - pz->logz[j];
+    }
+    double z = (x - pz->mu[j]) / pz->sigma[j];
+    return -0.5 * z * z - 0.5 * log(2 * M_PI) - log(pz->sigma[j]) - pz->logz[j];
+}
+
+/* log of sum_j exp(w_j + sum_p comp_logp(pz[p], j, x[p])) over the np
+ * parameters' estimators (one observation set: their m and w agree). */
+static double joint_logp(const parzen *pz, const space *sp, int np, const double *x) {
+    int m = pz[0].m;
+    double mx = -INFINITY, *lp = malloc(sizeof(double) * (size_t)(m + 1));
     if (!lp) return -INFINITY;
-    for (int j = 0; j <= pz->m; j++) {
-        double l;
-        if (sp->ncat) {
-            double k = sp->ncat, pw = PRIOR_WEIGHT / (pz->m + 1);
-            l = j == pz->m ? -log(k) : log((pw + (pz->cat[j] == (int)x)) / (k * pw + 1));
-        } else if (sp->is_int) {
-            double a = Phi((x - 0.5 - pz->mu[j]) / pz->sigma[j]), b = Phi((x + 0.5 - pz->mu[j]) / pz->sigma[j]);
-            l = log(b - a > 1e-300 ? b - a : 1e-300) - pz->logz[j];
-        } else {
-            double z = (x - pz->mu[j]) / pz->sigma[j];
-            l = -0.5 * z * z - 0.5 * log(2 * M_PI) - log(pz->sigma[j]) - pz->logz[j];
-        }
-        lp[j] = pz->w[j] + l;
+    for (int j = 0; j <= m; j++) {
+        lp[j] = pz[0].w[j];
+        for (int p = 0; p < np; p++) lp[j] += comp_logp(&pz[p], &sp[p], j, x[p]);
         if (lp[j] > mx) mx = lp[j];
     }
     double sum = 0;
-    for (int j = 0; j <= pz->m; j++) sum += exp(lp[j] - mx);
+    for (int j = 0; j <= m; j++) sum += exp(lp[j] - mx);
     free(lp);
     return mx + log(sum);
 }
 
-/* A draw from the estimator, in model space (integers rounded). */
-static double parzen_draw(const parzen *pz, const space *sp, rng *r) {
+/* log density (or mass) of x in model space */
+static double parzen_logp(const parzen *pz, const space *sp, double x) {
+    return joint_logp(pz, sp, 1, &x);
+}
+
+/* A component of the estimator, by weight. */
+static int parzen_pick(const parzen *pz, rng *r) {
     double u = rng_uniform(r), acc = 0;
-    int j = pz->m;
     for (int i = 0; i <= pz->m; i++) {
         acc += exp(pz->w[i]);
-        if (u < acc) { j = i; break; }
+        if (u < acc) return i;
     }
+    return pz->m;
+}
+
+/* A draw from component j, in model space (integers rounded). */
+static double comp_draw(const parzen *pz, const space *sp, int j, rng *r) {
     if (sp->ncat) {
         int k = sp->ncat;
         if (j == pz->m) return (double)rng_below(r, (uint64_t)k);
@@ -229,6 +255,12 @@ static double parzen_draw(const parzen *pz, const space *sp, rng *r) {
     x = fmin(fmax(x, sp->lo), sp->hi);
     if (sp->is_int) x = fmin(fmax(round(x), sp->lo + 0.5), sp->hi - 0.5);
     return x;
+}
+
+/* A draw from the estimator, in model space (integers rounded). */
+static double parzen_draw(const parzen *pz, const space *sp, rng *r) {
+    int j = parzen_pick(pz, r);
+    return comp_draw(pz, sp, j, r);
 }
 
 /* ---- suggesting ---- */
@@ -276,6 +308,64 @@ static void split(const sampler_obs *obs, int nobs, int *below) {
     free(rk);
 }
 
+/* values[p] from the model-space value x of parameter p. */
+static int put_value(const cfg_param *P, const space *sp, double x, node **value, sw_err *err) {
+    if (sp->ncat) *value = node_clone(P->values->items[(int)x]);
+    else if (sp->is_int) *value = node_new_int((long long)x);
+    else *value = node_new_double(sampler_round4(sp->log ? exp(x) : x, P->min, P->max));
+    return *value ? 0 : err_set(err, ERR_INTERNAL, "out of memory");
+}
+
+/* All parameters at once (sweep.multivariate): ord is the observations in
+ * trial order, below[] the split. */
+static int suggest_joint(const cfg_sweep *S, const sampler_obs *obs, int nobs, const ranked *ord,
+                         const int *below, rng *r, node **values, sw_err *err) {
+    int np = S->nparams, mb = 0, ma = 0, rc = 0;
+    space sp[CFG_MAX_PARAMS];
+    parzen l[CFG_MAX_PARAMS], g[CFG_MAX_PARAMS];
+    memset(l, 0, sizeof l);
+    memset(g, 0, sizeof g);
+    double *xb = malloc(sizeof(double) * (size_t)(nobs ? nobs : 1) * (size_t)np);
+    double *xa = malloc(sizeof(double) * (size_t)(nobs ? nobs : 1) * (size_t)np);
+    if (!xb || !xa) rc = err_set(err, ERR_INTERNAL, "out of memory in the TPE sampler");
+    for (int p = 0; p < np; p++) sp[p] = space_of(&S->params[p]);
+    /* xb[p * nobs + j]: parameter p of the j-th below observation with every value */
+    for (int o = 0; o < nobs && !rc; o++) {
+        int i = ord[o].idx, ok = 1;
+        double v[CFG_MAX_PARAMS];
+        for (int p = 0; p < np && ok; p++)
+            ok = !isnan(v[p] = model_value(&S->params[p], &sp[p], obs[i].values[p]));
+        if (!ok) continue;
+        double *dst = below[i] ? xb : xa;
+        int j = below[i] ? mb++ : ma++;
+        for (int p = 0; p < np; p++) dst[p * nobs + j] = v[p];
+    }
+    double bwb = 0.2 * pow(mb > 1 ? mb : 1, -1.0 / (np + 4));
+    double bwa = 0.2 * pow(ma > 1 ? ma : 1, -1.0 / (np + 4));
+    for (int p = 0; p < np && !rc; p++)
+        if (parzen_build(&l[p], &sp[p], xb + p * nobs, mb, bwb) ||
+            parzen_build(&g[p], &sp[p], xa + p * nobs, ma, bwa))
+            rc = err_set(err, ERR_INTERNAL, "out of memory in the TPE sampler");
+    double best[CFG_MAX_PARAMS], x[CFG_MAX_PARAMS], best_score = -INFINITY;
+    for (int c = 0; c < CANDIDATES && !rc; c++) {
+        int j = parzen_pick(&l[0], r);
+        for (int p = 0; p < np; p++) x[p] = comp_draw(&l[p], &sp[p], j, r);
+        double sc = joint_logp(l, sp, np, x) - joint_logp(g, sp, np, x);
+        if (c == 0 || sc > best_score) {
+            best_score = sc;
+            memcpy(best, x, sizeof(double) * (size_t)np);
+        }
+    }
+    for (int p = 0; p < np && !rc; p++) rc = put_value(&S->params[p], &sp[p], best[p], &values[p], err);
+    for (int p = 0; p < np; p++) {
+        parzen_free(&l[p]);
+        parzen_free(&g[p]);
+    }
+    free(xb);
+    free(xa);
+    return rc;
+}
+
 static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node **values,
                        sw_err *err) {
     const cfg_sweep *S = s->spec;
@@ -297,6 +387,11 @@ static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node
     rng r;
     rng_seed(&r, S->seed, S->stream + 5000 + (uint64_t)k);
     int rc = 0;
+    if (S->multivariate) {
+        rc = suggest_joint(S, obs, nobs, ord, below, &r, values, err);
+        free(below); free(xb); free(xa); free(ord);
+        return rc;
+    }
     for (int p = 0; p < S->nparams && !rc; p++) {
         const cfg_param *P = &S->params[p];
         space sp = space_of(P);
@@ -309,7 +404,7 @@ static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node
             else xa[ma++] = v;
         }
         parzen l, g;
-        if (parzen_build(&l, &sp, xb, mb) || parzen_build(&g, &sp, xa, ma)) {
+        if (parzen_build(&l, &sp, xb, mb, 0) || parzen_build(&g, &sp, xa, ma, 0)) {
             rc = err_set(err, ERR_INTERNAL, "out of memory in the TPE sampler");
         } else {
             double best = NAN, best_score = -INFINITY;
@@ -318,10 +413,7 @@ static int tpe_suggest(sampler *s, int k, const sampler_obs *obs, int nobs, node
                 double sc = parzen_logp(&l, &sp, x) - parzen_logp(&g, &sp, x);
                 if (c == 0 || sc > best_score) { best = x; best_score = sc; }
             }
-            if (sp.ncat) values[p] = node_clone(P->values->items[(int)best]);
-            else if (sp.is_int) values[p] = node_new_int((long long)best);
-            else values[p] = node_new_double(sampler_round4(sp.log ? exp(best) : best, P->min, P->max));
-            if (!values[p]) rc = err_set(err, ERR_INTERNAL, "out of memory");
+            rc = put_value(P, &sp, best, &values[p], err);
         }
         parzen_free(&l);
         parzen_free(&g);

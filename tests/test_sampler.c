@@ -2,7 +2,8 @@
  * (no training: the objective scores the parameters directly), and TPE's
  * handling of the observation list: start-up trials are random search's,
  * the same observations give the same suggestion, every kind of parameter
- * stays in its range. */
+ * stays in its range; the multivariate model on an objective whose
+ * parameters interact. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -35,6 +36,21 @@ static double objective(node *const *v) {
     return -a * a - 4 * b * b - (batch != 64) * 0.3 - c * c;
 }
 
+/* Best (0) on a ridge: lr / (1 - momentum) = 0.5 (the effective step size
+ * of SGD with momentum), batch 64; units barely matter. What one parameter
+ * should be depends on another: the case for modelling them jointly. */
+static double ridge(node *const *v) {
+    double lr, mom, batch, units;
+    node_to_double(v[0], &lr);
+    node_to_double(v[1], &mom);
+    node_to_double(v[2], &batch);
+    node_to_double(v[3], &units);
+    double a = log10(lr / (1 - mom)) - log10(0.5), c = (units - 200) / 1000;
+    return -4 * a * a - (batch != 64) * 0.1 - c * c;
+}
+
+static double (*score)(node *const *v) = objective;
+
 /* Best objective after n trials of a search, each trial seeing all earlier. */
 static double search(const cfg_sweep *S, int adaptive, int n) {
     sampler smp;
@@ -48,7 +64,7 @@ static double search(const cfg_sweep *S, int adaptive, int n) {
         int rc = adaptive ? smp.ops->suggest(&smp, k, obs, k, v, &err)
                           : sampler_random_draw(S, k, v, &err);
         ck_assert_msg(rc == 0, "%s", err.msg);
-        double f = objective(v);
+        double f = score(v);
         obs[k] = (sampler_obs){k, OBS_DONE, f, 0, NAN, v};
         if (f > best) best = f;
     }
@@ -80,10 +96,44 @@ START_TEST(test_tpe_beats_random) {
 }
 END_TEST
 
-START_TEST(test_tpe_startup_and_determinism) {
+/* sweep.multivariate on the ridge: better than random search, and than
+ * the independent model, on average over seeds. */
+START_TEST(test_tpe_multivariate) {
+    cfg_file c;
+    sw_err err;
+    ck_assert_msg(load_config_text(&c, space_yaml, NULL, 0, &err) == 0, "%s", err.msg);
+    score = ridge;
+    double joint = 0, indep = 0, rnd = 0;
+    int wins = 0;
+    enum { SEEDS = 12, N = 40 };
+    for (int seed = 0; seed < SEEDS; seed++) {
+        c.sweep.seed = (uint64_t)seed;
+        c.sweep.multivariate = 1;
+        double a = search(&c.sweep, 1, N);
+        c.sweep.multivariate = 0;
+        double b = search(&c.sweep, 1, N), r = search(&c.sweep, 0, N);
+        joint += a / SEEDS;
+        indep += b / SEEDS;
+        rnd += r / SEEDS;
+        wins += a > r;
+    }
+    score = objective;
+    if (getenv("SHOW_TPE"))
+        printf("ridge: multivariate %.4f independent %.4f random %.4f, multivariate better than "
+               "random on %d of %d seeds\n", joint, indep, rnd, wins, SEEDS);
+    ck_assert_msg(joint > rnd && joint > indep, "mean best after %d trials: multivariate %.4f, "
+                  "independent %.4f, random %.4f", N, joint, indep, rnd);
+    ck_assert_msg(wins >= SEEDS / 2, "multivariate better than random on %d of %d seeds", wins, SEEDS);
+    cfg_free(&c);
+}
+END_TEST
+
+/* Start-up trials, determinism and ranges, in either mode. */
+static void check_suggestions(int multivariate) {
     cfg_file c;
     sw_err err;
     ck_assert_int_eq(load_config_text(&c, space_yaml, NULL, 0, &err), 0);
+    c.sweep.multivariate = multivariate;
     const cfg_sweep *S = &c.sweep;
     sampler smp;
     ck_assert_int_eq(sampler_init(&smp, S, NULL), 0);
@@ -132,6 +182,11 @@ START_TEST(test_tpe_startup_and_determinism) {
     sampler_free(&smp);
     cfg_free(&c);
 }
+
+START_TEST(test_tpe_startup_and_determinism) { check_suggestions(0); }
+END_TEST
+
+START_TEST(test_tpe_multivariate_startup_and_determinism) { check_suggestions(1); }
 END_TEST
 
 Suite *sampler_suite(void) {
@@ -139,7 +194,9 @@ Suite *sampler_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_tpe_beats_random);
+    tcase_add_test(tc, test_tpe_multivariate);
     tcase_add_test(tc, test_tpe_startup_and_determinism);
+    tcase_add_test(tc, test_tpe_multivariate_startup_and_determinism);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,17 +7,20 @@
 # budget; then the medians over the seeds. A benchmark, not a test.
 #
 # usage: tests/bench/search_race.sh [SECONDS] [SEEDS...]   (default: 300 1 2 3)
+# TOOLS="sweep" runs ours alone; SWEEP_ARGS="KEY=VALUE ..." adds overrides.
 set -u
 cd "$(dirname "$0")/../.."
 SECONDS_BUDGET=${1:-300}
 shift || true
 SEEDS=${*:-1 2 3}
+TOOLS=${TOOLS:-sweep optuna}
+SWEEP_ARGS=${SWEEP_ARGS:-}
 PY=/usr/bin/python3
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s sweep data >/dev/null || exit 1
-if ! $PY -c "import optuna, torch" 2>/dev/null; then
+if [[ " $TOOLS " == *" optuna "* ]] && ! $PY -c "import optuna, torch" 2>/dev/null; then
     echo "search_race: $PY cannot import optuna and torch; install them with: sudo apt-get install python3-optuna python3-torch libopenblas0" >&2
     exit 1
 fi
@@ -36,11 +39,13 @@ for seed in $SEEDS; do
     # ours is taken at the end of its second, an upper bound.
     db=$tmp/sweep-$seed.db
     t0=$(date +%s.%N)
-    ./sweep configs/tpe.yaml -j 2 --db "$db" "sweep.seed=$seed" "sweep.budget={seconds: $SECONDS_BUDGET}" >/dev/null 2>&1
+    # shellcheck disable=SC2086
+    ./sweep configs/tpe.yaml -j 2 --db "$db" "sweep.seed=$seed" "sweep.budget={seconds: $SECONDS_BUDGET}" $SWEEP_ARGS >/dev/null 2>&1
     sqlite3 -separator $'\t' "$db" "SELECT strftime('%s', finished_at) + 1 - $t0, test_acc FROM runs WHERE status = 'done'" > "$tmp/ours-$seed.tsv"
     read -r a b best < <(summary "$tmp/ours-$seed.tsv")
     read -r ended pruned < <(sqlite3 -separator ' ' "$db" "SELECT count(*), count(*) FILTER (WHERE status = 'pruned') FROM runs WHERE status IN ('done', 'pruned')")
     printf "%-8s %-6s %10s %10s %10s %8s %8s\n" sweep "$seed" "$a" "$b" "$best" "$ended" "$pruned" | tee -a "$tmp/rows"
+    [[ " $TOOLS " == *" optuna "* ]] || continue
     # Optuna + PyTorch
     t0=$(date +%s.%N)
     (cd tests/bench && $PY optuna_torch.py --t0 "$t0" --data ../../data/mnist --seed "$seed" --seconds "$SECONDS_BUDGET" --out "$tmp/optuna-$seed.raw")
@@ -50,7 +55,7 @@ for seed in $SEEDS; do
     printf "%-8s %-6s %10s %10s %10s %8s %8s\n" optuna "$seed" "$a" "$b" "$best" "$ended" "$pruned" | tee -a "$tmp/rows"
 done
 echo "medians over seeds $SEEDS ('-': never reached; counts as the budget):"
-for tool in sweep optuna; do
+for tool in $TOOLS; do
     awk -v t=$tool -v B="$SECONDS_BUDGET" 'BEGIN { n = 0 }   # (an unset n would key the first row as "")
         $1 == t { for (i = 3; i <= 5; i++) v[i, n] = ($i == "-" ? B : $i + 0); n++ }
         function med(c,   a, k, j, x) { for (k = 0; k < n; k++) a[k] = v[c, k];
