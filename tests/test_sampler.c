@@ -25,13 +25,18 @@ static const char *space_yaml =
     "    train.batch_size: [32, 64, 128, 256]\n"
     "    train.epochs: {min: 16, max: 512, distribution: int}\n";
 
+/* The four parameters of space_yaml, as numbers. */
+static void unpack(node *const *v, double *lr, double *mom, double *batch, double *units) {
+    node_to_double(v[0], lr);
+    node_to_double(v[1], mom);
+    node_to_double(v[2], batch);
+    node_to_double(v[3], units);
+}
+
 /* Best (0) at lr 0.05, momentum 0.9, batch 64, 200 units. */
 static double objective(node *const *v) {
     double lr, mom, batch, units;
-    node_to_double(v[0], &lr);
-    node_to_double(v[1], &mom);
-    node_to_double(v[2], &batch);
-    node_to_double(v[3], &units);
+    unpack(v, &lr, &mom, &batch, &units);
     double a = log10(lr) - log10(0.05), b = mom - 0.9, c = (units - 200) / 300;
     return -a * a - 4 * b * b - (batch != 64) * 0.3 - c * c;
 }
@@ -41,10 +46,7 @@ static double objective(node *const *v) {
  * should be depends on another: the case for modelling them jointly. */
 static double ridge(node *const *v) {
     double lr, mom, batch, units;
-    node_to_double(v[0], &lr);
-    node_to_double(v[1], &mom);
-    node_to_double(v[2], &batch);
-    node_to_double(v[3], &units);
+    unpack(v, &lr, &mom, &batch, &units);
     double a = log10(lr / (1 - mom)) - log10(0.5), c = (units - 200) / 1000;
     return -4 * a * a - (batch != 64) * 0.1 - c * c;
 }
