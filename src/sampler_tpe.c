@@ -169,17 +169,19 @@ static int parzen_build(parzen *pz, const space *sp, const double *x, int m, dou
         pz->mu[j] = x[j];
         order[j] = j;
     }
-    for (int a = 1; a < m; a++) /* insertion sort by mu, stable */
+    for (int a = 1; a < m && bw <= 0; a++) /* insertion sort by mu, stable: for the gaps */
         for (int b = a; b > 0 && pz->mu[order[b - 1]] > pz->mu[order[b]]; b--) {
             int t = order[b]; order[b] = order[b - 1]; order[b - 1] = t;
         }
     double minsig = range / (m + 2 < 100 ? m + 2 : 100);
     for (int p = 0; p < m; p++) {
-        double mu = pz->mu[order[p]];
-        double left = mu - (p > 0 ? pz->mu[order[p - 1]] : lo);
-        double right = (p < m - 1 ? pz->mu[order[p + 1]] : hi) - mu;
-        double sg = m == 1 ? fmax(left, right) : p == 0 ? right : p == m - 1 ? left : fmax(left, right);
-        if (bw > 0) sg = bw * range;
+        double sg = bw * range;
+        if (bw <= 0) {
+            double mu = pz->mu[order[p]];
+            double left = mu - (p > 0 ? pz->mu[order[p - 1]] : lo);
+            double right = (p < m - 1 ? pz->mu[order[p + 1]] : hi) - mu;
+            sg = m == 1 ? fmax(left, right) : p == 0 ? right : p == m - 1 ? left : fmax(left, right);
+        }
         pz->sigma[order[p]] = fmin(fmax(sg, minsig), range);
     }
     free(order);
