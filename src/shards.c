@@ -109,6 +109,7 @@ typedef struct merge_ctx {
     char run_cols[2048], run_sel[2048], ep_cols[512], ep_sel[512];
     char *config, *config_file;  /* the first shard's resolved config, and its file */
     int64_t main_id;             /* the sweeps row in the merged database */
+    int merged_n;                /* its N from earlier merges ('*' '/N'), 0 if none */
     int nshards;                 /* N of K/N, 0 until a shard says */
     int *seen, *trials;          /* per K: merged here, and its trial count */
     int created;                 /* the merged sweeps row is new (not in OUT before) */
@@ -116,13 +117,18 @@ typedef struct merge_ctx {
 
 /* The sweeps row for the shard's sweep in the merged database. */
 static int main_sweep(merge_ctx *m, int64_t shard_id, const char *file, sw_err *err) {
-    sqlite3_stmt *st = prep(m->db, "SELECT m.id FROM main.sweeps m JOIN sh.sweeps s ON s.id = ?1 "
-                            "AND m.name = s.name AND m.config = s.config ORDER BY m.id LIMIT 1",
-                            file, err);
+    sqlite3_stmt *st = prep(m->db, "SELECT m.id, m.shard FROM main.sweeps m JOIN sh.sweeps s ON "
+                            "s.id = ?1 AND m.name = s.name AND m.config = s.config ORDER BY m.id "
+                            "LIMIT 1", file, err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, shard_id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) m->main_id = sqlite3_column_int64(st, 0);
+    m->merged_n = 0;
+    if (rc == SQLITE_ROW) {
+        m->main_id = sqlite3_column_int64(st, 0);
+        const char *shard = (const char *)sqlite3_column_text(st, 1);
+        if (shard) sscanf(shard, "*/%d", &m->merged_n);
+    }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 0;
     if (rc != SQLITE_DONE) return sql_fail(m->db, file, "reading its sweep", err);
@@ -149,17 +155,10 @@ static int note_shard(merge_ctx *m, const char *shard, int trials, const char *f
         return err_set(err, ERR_INPUT, "%s is shard %s, but the shards before it are of %d: merge "
                        "the shards of one run of sweep slurm --tasks N (or --shard K/N) at a time",
                        file, shard, m->nshards);
-    sqlite3_stmt *st = prep(m->db, "SELECT shard FROM main.sweeps WHERE id = ?1", file, err);
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, m->main_id);
-    int before = 0;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        sscanf((const char *)sqlite3_column_text(st, 0), "*/%d", &before);
-    sqlite3_finalize(st);
-    if (before && before != n)
+    if (m->merged_n && m->merged_n != n)
         return err_set(err, ERR_INPUT, "%s is shard %s, but %s holds this sweep merged from %d "
                        "shards: merge the shards of one run of sweep slurm --tasks N into one "
-                       "file (these into another)", file, shard, m->out, before);
+                       "file (these into another)", file, shard, m->out, m->merged_n);
     if (!m->nshards) {
         m->nshards = n;
         m->seen = calloc((size_t)n, sizeof *m->seen);
