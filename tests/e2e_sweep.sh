@@ -47,26 +47,37 @@ if [ "$(q $WORK/r1.db "SELECT swept FROM runs ORDER BY trial")" != "$(q $WORK/r3
 
 # SIGKILL at random moments, then the same command: every trial done once,
 # the same rows as an uninterrupted run, no duplicate epochs, intact file.
+# 24 trials (12 rounds of 2), killed after 2-6% and 10-13% of the
+# uninterrupted run's time in turn: mid-trial and after a round. Ten kills add
+# up to less than the run, so the sweep cannot finish before them (with 6
+# trials and fixed 0.1-0.5 s sleeps it once ended after 7), yet trials end
+# between kills.
 BIG="data.dir=$WORK/big data.validation=2000 train.epochs=6"
-run "reference for the kill test" 0 $SWEEP $GRID --db $WORK/ref.db $BIG -j 2
+SEEDS12="sweep.parameters.train.seed=[1,2,3,4,5,6,7,8,9,10,11,12]"
+t0=$(date +%s%N)
+run "reference for the kill test" 0 $SWEEP $GRID --db $WORK/ref.db $BIG "$SEEDS12" -j 2
+ref_ms=$((($(date +%s%N) - t0) / 1000000))
 kills=0
 for i in $(seq 20); do
     [ $kills -ge 10 ] && break
-    $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 >/dev/null 2>&1 &
+    wait_s=$(awk -v r=$RANDOM -v ms=$ref_ms -v i=$i 'BEGIN { f = i % 2 ? 0.02 + 0.04 * r / 32768 : 0.10 + 0.03 * r / 32768
+        printf "%.3f", f * ms / 1000 }')
+    $SWEEP $GRID --db $WORK/kill.db $BIG "$SEEDS12" -j 2 >/dev/null 2>&1 &
     pid=$!
-    sleep "0.$((RANDOM % 5 + 1))"
+    sleep "$wait_s"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1))
     wait $pid 2>/dev/null
     sleep 0.1  # the workers die with their parent
 done
 ge "SIGKILL at random moments" "$kills" 10
-run "resume after $kills SIGKILLs" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2
-same "resume: every trial done exactly once" "$(q $WORK/kill.db "SELECT count(*), count(DISTINCT trial) FROM runs WHERE status = 'done'")" "6|6"
+ge "SIGKILL at random moments: trials ended between kills" "$(q $WORK/kill.db "SELECT count(*) FROM runs WHERE status = 'done'")" 1
+run "resume after $kills SIGKILLs" 0 $SWEEP $GRID --db $WORK/kill.db $BIG "$SEEDS12" -j 2
+same "resume: every trial done exactly once" "$(q $WORK/kill.db "SELECT count(*), count(DISTINCT trial) FROM runs WHERE status = 'done'")" "24|24"
 same "resume: no duplicate epoch rows" "$(q $WORK/kill.db "SELECT count(*) FROM (SELECT run_id, epoch FROM epochs GROUP BY 1, 2 HAVING count(*) > 1)")" 0
 same "resume: same rows as an uninterrupted run" "$(q $WORK/ref.db "$EPOCHS")" "$(q $WORK/kill.db "$EPOCHS")"
 same "resume: integrity_check" "$(q $WORK/kill.db "PRAGMA integrity_check")" ok
 before=$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")
-run "resume: a finished sweep" 0 $SWEEP $GRID --db $WORK/kill.db $BIG -j 2 && expect "finished sweep: nothing to train" '0 to train'
+run "resume: a finished sweep" 0 $SWEEP $GRID --db $WORK/kill.db $BIG "$SEEDS12" -j 2 && expect "finished sweep: nothing to train" '0 to train'
 same "finished sweep: no trial trained again" "$(q $WORK/kill.db "SELECT group_concat(finished_at) FROM runs")" "$before"
 
 # Early termination (ASHA): a trial stopped at a rung ends `pruned` with its
